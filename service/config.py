@@ -1,0 +1,55 @@
+"""Configuration from the environment.
+
+DATABASE_URL    SQLAlchemy URL; default: SQLite file instance/service.db (WAL mode)
+SECRET_KEY      signing key; for development one is generated once and kept in instance/
+ALLOW_CLOCK_OVERRIDE  "1" lets `timers run-due --now` (and tests) move the clock
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance_path: Path) -> str:
+    if key := os.environ.get("SECRET_KEY"):
+        return key
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept plain postgresql:// URLs and use psycopg 3 for them."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def from_environment(instance_path: Path) -> dict:
+    default_db = f"sqlite:///{instance_path / 'service.db'}"
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
+        "ALLOW_CLOCK_OVERRIDE": os.environ.get("ALLOW_CLOCK_OVERRIDE", "") in {"1", "true", "yes"},
+        "BPMN_DIR": os.environ.get("BPMN_DIR", str(PROJECT_ROOT / "bpmn")),
+        "FORMS_DIR": os.environ.get("FORMS_DIR", str(PROJECT_ROOT / "forms")),
+        "PROCESS_PACK": os.environ.get("PROCESS_PACK", "processes"),
+        "SCRIPT_TIME_LIMIT": float(os.environ.get("SCRIPT_TIME_LIMIT", "2.0")),
+        "TOKEN_LIFETIME_SECONDS": int(os.environ.get("TOKEN_LIFETIME_SECONDS", str(12 * 3600))),
+        # werkzeug method string; tests use a cheap one
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "LOGIN_RATE_LIMIT": int(os.environ.get("LOGIN_RATE_LIMIT", "10")),  # failures per 10 min
+        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "JSON_AS_ASCII": False,
+    }

@@ -1,0 +1,217 @@
+"""Static checks of a BPMN document, run before anything is deployed.
+
+SpiffWorkflow's parser does not look inside conditions, scripts or timer expressions, and does
+not know our role catalogue or form files; this module does, and reports each problem with the
+element id and the line in the uploaded file.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+
+from lxml import etree
+
+from .sandbox import ScriptRejected, compile_expression, compile_script
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
+
+ISO_DURATION = re.compile(r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$")
+
+
+@dataclass
+class Issue:
+    element_id: str | None
+    message: str
+    line: int | None = None
+    severity: str = "error"  # error | warning
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class UserTaskRef:
+    element_id: str
+    title: str
+    lane: str | None
+    form_schema: str | None
+    form_ui_schema: str | None
+    line: int | None
+
+
+@dataclass
+class LintReport:
+    issues: list[Issue] = field(default_factory=list)
+    user_tasks: list[UserTaskRef] = field(default_factory=list)
+    called_elements: set[str] = field(default_factory=set)
+    called_decisions: set[str] = field(default_factory=set)
+    lanes: set[str] = field(default_factory=set)
+    process_properties: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity == "warning"]
+
+
+def _q(tag: str) -> str:
+    prefix, local = tag.split(":")
+    return f"{{{NS[prefix]}}}{local}"
+
+
+def _element_id(el: etree._Element) -> str | None:
+    node: etree._Element | None = el
+    while node is not None:
+        if node.get("id"):
+            return node.get("id")
+        node = node.getparent()
+    return None
+
+
+def _properties(el: etree._Element) -> dict[str, str]:
+    props = {}
+    for prop in el.findall("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+        if prop.get("name"):
+            props[prop.get("name")] = prop.get("value", "")
+    return props
+
+
+def _check_code(report: LintReport, el: etree._Element, source: str, mode: str, what: str) -> None:
+    base_line = el.sourceline or 0
+    try:
+        if mode == "eval":
+            compile_expression(source)
+        else:
+            compile_script(source)
+    except SyntaxError as exc:
+        line = base_line + (exc.lineno or 1) - 1 if base_line else None
+        report.issues.append(Issue(_element_id(el), f"{what}: syntax error: {exc.msg} / 语法错误", line))
+    except ScriptRejected as exc:
+        for message in exc.messages:
+            report.issues.append(Issue(_element_id(el), f"{what}: {message}", base_line or None))
+
+
+def _check_timer(report: LintReport, el: etree._Element) -> None:
+    text = (el.text or "").strip()
+    kind = etree.QName(el).localname  # timeDuration | timeDate | timeCycle
+    eid = _element_id(el)
+    if not text:
+        report.issues.append(Issue(eid, f"timer {kind} is empty / 定时器表达式为空", el.sourceline))
+        return
+    try:
+        tree = ast.parse(text, mode="eval")
+    except SyntaxError:
+        hint = f' — write "{text}" with the quotes / 请加引号写成 "{text}"' if ISO_DURATION.match(text) or text[:1] in "RP" else ""
+        report.issues.append(Issue(
+            eid, f"timer {kind} '{text}' is not a Python expression{hint} / 定时器表达式须为带引号的表达式",
+            el.sourceline))
+        return
+    _check_code(report, el, text, "eval", f"timer {kind}")
+    if isinstance(tree.body, ast.Constant) and isinstance(tree.body.value, str):
+        value = tree.body.value
+        from .timers import validate_timer_literal  # local: keeps SpiffWorkflow out of import cycles
+
+        problem = validate_timer_literal(kind, value)
+        if problem:
+            report.issues.append(Issue(eid, f"timer {kind} '{value}': {problem}", el.sourceline))
+    elif isinstance(tree.body, ast.Name) and ISO_DURATION.match(tree.body.id or ""):
+        report.issues.append(Issue(eid, f'timer {kind} {text}: write "{text}" with the quotes', el.sourceline))
+
+
+def _reachability(report: LintReport, process: etree._Element) -> None:
+    nodes = {el.get("id"): el for el in process.iter() if el.get("id") and el.tag.startswith(f"{{{BPMN_NS}}}")}
+    flows: dict[str, list[str]] = {}
+    for flow in process.iter(_q("bpmn:sequenceFlow")):
+        flows.setdefault(flow.get("sourceRef", ""), []).append(flow.get("targetRef", ""))
+    boundaries: dict[str, list[str]] = {}
+    for b in process.iter(_q("bpmn:boundaryEvent")):
+        boundaries.setdefault(b.get("attachedToRef", ""), []).append(b.get("id"))
+    starts = [el.get("id") for el in process.iter(_q("bpmn:startEvent"))]
+    starts += [sp.get("id") for sp in process.iter(_q("bpmn:subProcess")) if sp.get("triggeredByEvent") == "true"]
+    seen: set[str] = set()
+    todo = list(starts)
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        todo.extend(flows.get(current, []))
+        todo.extend(boundaries.get(current, []))
+        el = nodes.get(current)
+        if el is not None and etree.QName(el).localname in {"subProcess", "transaction"}:
+            todo.extend(s.get("id") for s in el.iter(_q("bpmn:startEvent")))
+    flow_nodes = {"task", "userTask", "manualTask", "scriptTask", "serviceTask", "businessRuleTask",
+                  "sendTask", "receiveTask", "callActivity", "subProcess", "exclusiveGateway",
+                  "parallelGateway", "inclusiveGateway", "eventBasedGateway", "intermediateCatchEvent",
+                  "intermediateThrowEvent", "endEvent"}
+    for node_id, el in nodes.items():
+        if etree.QName(el).localname in flow_nodes and node_id not in seen:
+            # elements inside an event subprocess are started by its own start event
+            report.issues.append(Issue(node_id, "element is unreachable from any start event / 该元素无法从开始事件到达",
+                                       el.sourceline, "warning"))
+
+
+def lint_tree(tree: etree._ElementTree, *, known_roles: Iterable[str] | None) -> LintReport:
+    """Check one BPMN document. Roles: the lane names allowed (None: don't check)."""
+    report = LintReport()
+    root = tree.getroot()
+    if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":
+        report.issues.append(Issue(None, "not a BPMN 2.0 document (root must be bpmn:definitions) / 不是 BPMN 2.0 文档", root.sourceline))
+        return report
+    roles = set(known_roles) if known_roles is not None else None
+    processes = root.findall("bpmn:process", NS)
+    if not processes:
+        report.issues.append(Issue(None, "the document contains no process / 文档中没有流程", root.sourceline))
+    for process in processes:
+        if process is processes[0]:
+            report.process_properties = _properties(process)
+        lane_of: dict[str, str] = {}
+        for lane in process.iter(_q("bpmn:lane")):
+            name = (lane.get("name") or "").strip()
+            report.lanes.add(name)
+            if roles is not None and name not in roles:
+                report.issues.append(Issue(lane.get("id"), f"lane '{name}' is not a known role / 泳道 '{name}' 不是已知角色",
+                                           lane.sourceline))
+            for ref in lane.findall("bpmn:flowNodeRef", NS):
+                lane_of[(ref.text or "").strip()] = name
+        for script in process.iter(_q("bpmn:script")):
+            _check_code(report, script, script.text or "", "exec", "script")
+        for tag in ("spiffworkflow:preScript", "spiffworkflow:postScript"):
+            for script in process.iter(_q(tag)):
+                _check_code(report, script, script.text or "", "exec", tag.split(":")[1])
+        for cond in process.iter(_q("bpmn:conditionExpression"), _q("bpmn:completionCondition"),
+                                 _q("bpmn:loopCardinality")):
+            if (cond.text or "").strip():
+                _check_code(report, cond, cond.text or "", "eval", "condition")
+        for timer in process.iter(_q("bpmn:timeDuration"), _q("bpmn:timeDate"), _q("bpmn:timeCycle")):
+            _check_timer(report, timer)
+        for gateway in process.iter(_q("bpmn:exclusiveGateway"), _q("bpmn:inclusiveGateway")):
+            outgoing = gateway.findall("bpmn:outgoing", NS)
+            if len(outgoing) > 1 and not gateway.get("default"):
+                report.issues.append(Issue(gateway.get("id"), "gateway has no default flow / 网关没有默认路径",
+                                           gateway.sourceline, "warning"))
+        for task in process.iter(_q("bpmn:userTask")):
+            props = _properties(task)
+            tid = task.get("id")
+            ref = UserTaskRef(tid, task.get("name") or tid, lane_of.get(tid), props.get("formJsonSchemaFilename"),
+                              props.get("formUiSchemaFilename"), task.sourceline)
+            report.user_tasks.append(ref)
+            if ref.lane is None:
+                report.issues.append(Issue(tid, "user task is not in a lane, so nobody can be offered it / 用户任务不在泳道中",
+                                           task.sourceline, "warning"))
+        for call in process.iter(_q("bpmn:callActivity")):
+            if call.get("calledElement"):
+                report.called_elements.add(call.get("calledElement"))
+        for decision in process.iter(_q("spiffworkflow:calledDecisionId")):
+            if (decision.text or "").strip():
+                report.called_decisions.add(decision.text.strip())
+        _reachability(report, process)
+    return report

@@ -1,0 +1,278 @@
+"""Running instances: the small facade the service uses (start, ready tasks, complete, timers, messages)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from .sandbox import SandboxEnvironment, ScriptRejected, ScriptTimeout
+from .serialization import spec_from_json, state_from_json, state_to_json
+from .timers import install_clock, parse_due
+
+install_clock()
+
+
+class EngineError(Exception):
+    """Base for errors the service turns into responses."""
+
+
+class TaskNotReady(EngineError):
+    """The task is not READY (already done, cancelled, not reached) or is not a human task."""
+
+
+class MessageNotAccepted(EngineError):
+    """No event in the instance is waiting for this message (or its correlation differs)."""
+
+
+class ScriptFailure(EngineError):
+    """A script, condition or decision failed while the engine ran; the instance is in error."""
+
+    def __init__(self, element_id: str | None, message: str, line: int | None, timed_out: bool):
+        super().__init__(message)
+        self.element_id = element_id
+        self.message = message
+        self.line = line
+        self.timed_out = timed_out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"element_id": self.element_id, "message": self.message, "line": self.line,
+                "timed_out": self.timed_out}
+
+
+@dataclass
+class TaskView:
+    """What the service needs to know about a ready human task."""
+
+    id: str
+    name: str  # BPMN element id
+    title: str
+    lane: str | None
+    form_schema: str | None
+    form_ui_schema: str | None
+    instructions: str | None
+    data: dict[str, Any]
+    due_at: datetime | None = None
+    reminders: list[datetime] = field(default_factory=list)
+    multi_instance_index: int | None = None
+
+
+@dataclass
+class OutgoingMessage:
+    name: str
+    payload: Any
+    correlations: dict[str, Any]
+
+
+@dataclass
+class LoadedSpec:
+    spec: Any
+    subprocess_specs: dict[str, Any]
+    script_engine: PythonScriptEngine
+
+
+class Engine:
+    """Holds parsed specs (cached per version) and the sandboxed script engine of each process."""
+
+    def __init__(self, time_limit: float = 2.0, cache_size: int = 256):
+        self.time_limit = time_limit
+        self._cache: OrderedDict[Any, LoadedSpec] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    def load(self, cache_key: Any, spec_json: str, functions: Mapping[str, Callable[..., Any]]) -> LoadedSpec:
+        with self._lock:
+            loaded = self._cache.get(cache_key)
+            if loaded is not None:
+                self._cache.move_to_end(cache_key)
+                return loaded
+        spec, subprocess_specs = spec_from_json(spec_json)
+        environment = SandboxEnvironment(functions, self.time_limit)
+        loaded = LoadedSpec(spec, subprocess_specs, PythonScriptEngine(environment=environment))
+        with self._lock:
+            self._cache[cache_key] = loaded
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return loaded
+
+    def start(self, loaded: LoadedSpec, data: Mapping[str, Any]) -> Case:
+        workflow = BpmnWorkflow(loaded.spec, loaded.subprocess_specs, script_engine=loaded.script_engine)
+        workflow.task_tree.data = copy.deepcopy(dict(data))
+        return Case(workflow)
+
+    def restore(self, loaded: LoadedSpec, state_json: str) -> Case:
+        workflow = state_from_json(state_json, loaded.spec, loaded.subprocess_specs)
+        workflow.script_engine = loaded.script_engine
+        return Case(workflow)
+
+
+def _failure(exc: Exception) -> ScriptFailure:
+    task = getattr(exc, "task", None)
+    element_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    cause: BaseException | None = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    timed_out = False
+    seen = 0
+    while cause is not None and seen < 10:
+        if isinstance(cause, ScriptTimeout):
+            timed_out = True
+            break
+        cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+        seen += 1
+    if timed_out:
+        message = f"script stopped: it ran past the time limit / 脚本运行超时被终止 ({exc})"
+    else:
+        message = str(exc).split("\n")[0]
+        if isinstance(getattr(exc, "exception", None), ScriptRejected):
+            message = f"script refused by the sandbox / 脚本被沙箱拒绝: {exc.exception}"
+    return ScriptFailure(element_id, message, getattr(exc, "line_number", None) or None, timed_out)
+
+
+class Case:
+    """One running workflow. Every method may raise ScriptFailure when the engine runs scripts."""
+
+    def __init__(self, workflow: BpmnWorkflow):
+        self.workflow = workflow
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Run engine tasks (scripts, gateways, decisions) until only waits remain."""
+        try:
+            self.workflow.do_engine_steps()
+        except ScriptTimeout as exc:  # raised outside a task wrapper (rare)
+            raise ScriptFailure(None, f"script stopped: time limit / 脚本运行超时 ({exc})", None, True) from None
+        except (WorkflowTaskException, SpiffWorkflowException) as exc:
+            raise _failure(exc) from None
+
+    def complete(self, task_id: str, data: Mapping[str, Any]) -> None:
+        task = self._ready_human_task(task_id)
+        task.set_data(**copy.deepcopy(dict(data)))
+        try:
+            task.run()
+        except (WorkflowTaskException, SpiffWorkflowException) as exc:
+            raise _failure(exc) from None
+        self.run()
+
+    def _ready_human_task(self, task_id: str) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException, KeyError):
+            task = None
+        if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        return task
+
+    def fire_due_timers(self) -> None:
+        self.workflow.refresh_timers()
+        self.run()
+
+    def deliver_message(self, name: str, payload: Mapping[str, Any] | None,
+                        correlations: Mapping[str, Any] | None = None) -> None:
+        definition = None
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            spec = task.task_spec
+            if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, MessageEventDefinition) \
+                    and spec.event_definition.name == name:
+                definition = spec.event_definition
+                break
+        if definition is None:
+            raise MessageNotAccepted(name)
+        event = BpmnEvent(definition, payload=dict(payload or {}), correlations=dict(correlations or {}))
+        try:
+            self.workflow.send_event(event)
+        except WorkflowException:
+            raise MessageNotAccepted(name) from None
+        self.run()
+
+    def cancel(self) -> None:
+        self.workflow.cancel()
+
+    # -- reading -------------------------------------------------------------------------------
+    @property
+    def completed(self) -> bool:
+        return bool(self.workflow.completed)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.workflow.data if self.completed else self._latest_data()
+
+    def _latest_data(self) -> dict[str, Any]:
+        last = self.workflow.last_task
+        return dict(last.data) if last is not None else dict(self.workflow.task_tree.data)
+
+    def state_json(self) -> str:
+        return state_to_json(self.workflow)
+
+    def ready_human_tasks(self) -> list[TaskView]:
+        waiting_timers = self._timers_by_parent()
+        views = []
+        for task in self.workflow.get_tasks(state=TaskState.READY, manual=True):
+            spec = task.task_spec
+            ext = getattr(spec, "extensions", {}) or {}
+            props = ext.get("properties", {}) or {}
+            due, reminders = waiting_timers.get(task.parent.id if task.parent else None, (None, []))
+            views.append(TaskView(
+                id=str(task.id), name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.bpmn_id or spec.name,
+                lane=spec.lane, form_schema=props.get("formJsonSchemaFilename"),
+                form_ui_schema=props.get("formUiSchemaFilename"),
+                instructions=ext.get("instructionsForEndUser"), data=task.data,
+                due_at=due, reminders=reminders,
+                multi_instance_index=task.internal_data.get("key") if isinstance(task.internal_data, dict) else None,
+            ))
+        return views
+
+    def _timers_by_parent(self) -> dict[Any, tuple[datetime | None, list[datetime]]]:
+        """Boundary timers attached to a task share its parent: interrupting = deadline, else reminder."""
+        result: dict[Any, tuple[datetime | None, list[datetime]]] = {}
+        for task in self.workflow.get_tasks(state=TaskState.WAITING):
+            spec = task.task_spec
+            if not isinstance(getattr(spec, "event_definition", None), TimerEventDefinition):
+                continue
+            if not hasattr(spec, "cancel_activity"):
+                continue  # not a boundary event
+            due = parse_due(spec.event_definition.details(task).value)
+            if due is None:
+                continue
+            deadline, reminders = result.get(task.parent.id, (None, []))
+            if spec.cancel_activity:
+                deadline = due if deadline is None or due < deadline else deadline
+            else:
+                reminders = sorted([*reminders, due])
+            result[task.parent.id] = (deadline, reminders)
+        return result
+
+    def next_timer_due(self) -> datetime | None:
+        dues = []
+        for pending in self.workflow.waiting_events():
+            if "Timer" in pending.event_type:
+                due = parse_due(pending.value)
+                if due is not None:
+                    dues.append(due)
+        return min(dues) if dues else None
+
+    def waiting_messages(self) -> set[str]:
+        return {p.name for p in self.workflow.waiting_events() if "Message" in p.event_type}
+
+    def outgoing_messages(self) -> list[OutgoingMessage]:
+        """Messages thrown that nothing in this instance caught (to deliver to other instances)."""
+        return [OutgoingMessage(e.event_definition.name, e.payload, dict(e.correlations))
+                for e in self.workflow.get_events()
+                if isinstance(e.event_definition, MessageEventDefinition)]
+
+    def task_titles(self) -> dict[str, str]:
+        return {spec.bpmn_id: (spec.bpmn_name or spec.bpmn_id) for spec in self.workflow.spec.task_specs.values()
+                if getattr(spec, "bpmn_id", None)}
