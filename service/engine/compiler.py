@@ -50,6 +50,15 @@ def _main_process(tree: etree._ElementTree) -> etree._Element | None:
     return (executable or processes or [None])[0]
 
 
+def peek_process_id(bpmn: bytes | str) -> str | None:
+    """The id of the process a document would deploy as, without linting (None if unreadable)."""
+    try:
+        process = _main_process(parse_xml(bpmn))
+    except UnsafeXml:
+        return None
+    return process.get("id") if process is not None else None
+
+
 def _decision_ids(tree: etree._ElementTree) -> set[str]:
     return {d.get("id") for d in tree.getroot().iter() if etree.QName(d).localname == "decision" and d.get("id")}
 

@@ -1,0 +1,50 @@
+# Two commands do everything on a fresh machine:  make run  |  make test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app service
+STAMP := $(VENV)/.setup-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: setup run test test-sqlite test-postgres lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) deploy
+	$(FLASK) demo
+	@echo "Serving http://$(HOST):$(PORT)/  (timers: background worker; Ctrl-C stops both)"
+	@$(FLASK) worker --interval 5 & WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: setup
+	@$(MAKE) --no-print-directory test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) --no-print-directory test-postgres; \
+	  else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped (.ci/run sets it)"; fi
+
+test-sqlite: setup
+	@echo "== tests on SQLite =="
+	env -u TEST_DATABASE_URL $(PY) -m pytest $(PYTEST_ARGS)
+
+test-postgres: setup
+	@echo "== tests on PostgreSQL ($$TEST_DATABASE_URL) =="
+	$(PY) -m pytest -m "not sqlite_only" $(PYTEST_ARGS)
+
+lint: setup
+	$(VENV)/bin/ruff check service processes tests bench
+
+bench: setup
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

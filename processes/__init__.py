@@ -1,0 +1,1 @@
+"""The domain pack: one module per process, each exposing `DEFINITION` (see service/pack.py)."""

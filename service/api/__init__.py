@@ -1,0 +1,74 @@
+"""The JSON API under /api/v1: authentication of each request and registration of the feature blueprints."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request, session
+from flask_smorest import Api
+
+from service.auth.actor import Actor
+from service.errors import ApiError
+from service.extensions import db
+
+
+def _load_actor() -> None:
+    """Bearer token, or a browser session (whose unsafe requests must carry the CSRF token)."""
+    from service.auth.operations import actor_for, user_from_token
+    from service.org.models import User
+
+    g.actor = None
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "token_invalid")
+        g.actor = actor_for(user_from_token(token.strip()))
+        return
+    user_id = session.get("user_id")
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is not None and user.active and session.get("token_generation") == user.token_generation:
+            if request.method not in ("GET", "HEAD", "OPTIONS"):
+                sent = request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token")
+                if not sent or sent != session.get("csrf_token"):
+                    raise ApiError(403, "forbidden", "CSRF 校验失败 / CSRF token missing or wrong")
+            g.actor = actor_for(user)
+
+
+def require_actor() -> Actor:
+    actor: Actor | None = g.get("actor")
+    if actor is None:
+        raise ApiError(401, "unauthorized")
+    return actor
+
+
+def require_admin() -> Actor:
+    actor = require_actor()
+    if not actor.is_admin:
+        raise ApiError(403, "forbidden")
+    return actor
+
+
+def register_api(app: Flask) -> None:
+    from service.auth.routes import blp as auth_blp
+    from service.inbox.routes import blp as inbox_blp
+    from service.instances.routes import blp as instances_blp
+    from service.modeler.routes import blp as modeler_blp
+    from service.org.routes import blp as org_blp
+
+    from service.api.schemas import ErrorSchema
+
+    class ServiceApi(Api):
+        ERROR_SCHEMA = ErrorSchema  # every documented error has our shape
+
+    api = ServiceApi(app, spec_kwargs={"info": {"description": "BPM service for 党建带团建 work. Errors: "
+                                                        '{"error": {"code", "message", "details"}}.'}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
+    api.spec.options["security"] = [{"bearerAuth": []}]
+    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp):
+        api.register_blueprint(blueprint, url_prefix="/api/v1")
+
+    @app.before_request
+    def _authenticate_api_requests() -> None:
+        if request.path.startswith("/api/"):
+            _load_actor()
+    app.extensions["api"] = api

@@ -1,0 +1,116 @@
+"""Errors the service reports, in one JSON shape: {"error": {"code", "message", "details"}}.
+
+Messages are Chinese first; a client that prefers English (Accept-Language) gets English.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, jsonify, request
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "bad_request": ("请求格式错误", "The request is malformed"),
+    "unauthorized": ("请先登录", "Authentication required"),
+    "invalid_credentials": ("用户名或密码错误", "Wrong username or password"),
+    "token_invalid": ("令牌无效或已过期，请重新登录", "The token is invalid or has expired"),
+    "forbidden": ("您没有权限执行此操作", "You are not allowed to do this"),
+    "not_found": ("未找到", "Not found"),
+    "method_not_allowed": ("不支持该请求方法", "Method not allowed"),
+    "conflict": ("该记录已被他人修改，请刷新后重试", "Someone else changed this record; reload and try again"),
+    "task_not_ready": ("该任务已不在待办状态（可能已被他人处理）", "The task is no longer waiting (someone may have completed it)"),
+    "task_claimed": ("该任务已被他人认领", "The task is claimed by someone else"),
+    "validation_failed": ("提交的数据有误", "The submitted data is invalid"),
+    "invalid_bpmn": ("流程文件无效", "The BPMN document is invalid"),
+    "invalid_roster": ("花名册数据有误，未导入任何内容", "The roster has errors; nothing was imported"),
+    "instance_not_running": ("该流程实例不在运行状态", "The instance is not running"),
+    "message_not_accepted": ("该流程当前不接收此消息", "The instance is not waiting for this message"),
+    "too_many_requests": ("尝试次数过多，请稍后再试", "Too many attempts; try again later"),
+    "payload_too_large": ("上传内容过大", "The upload is too large"),
+    "unsupported_media_type": ("不支持的内容类型", "Unsupported content type"),
+    "internal_error": ("服务器内部错误，操作未生效", "Internal error; nothing was changed"),
+}
+
+_STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+                 405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+                 415: "unsupported_media_type", 422: "validation_failed", 429: "too_many_requests"}
+
+
+def prefers_english() -> bool:
+    best = request.accept_languages.best_match(["zh", "en"]) if request else None
+    return best == "en"
+
+
+def message_for(code: str, fallback: str | None = None) -> str:
+    zh, en = MESSAGES.get(code, (fallback or code, fallback or code))
+    return en if prefers_english() else zh
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str | None = None, details: list[Any] | None = None):
+        super().__init__(message or code)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or []
+
+    def response(self):  # type: ignore[no-untyped-def]
+        body = {"error": {"code": self.code, "message": self.message or message_for(self.code),
+                          "details": self.details}}
+        return jsonify(body), self.status
+
+
+def not_found() -> ApiError:
+    return ApiError(404, "not_found")
+
+
+def forbidden(message: str | None = None) -> ApiError:
+    return ApiError(403, "forbidden", message)
+
+
+def _webargs_details(messages: Any) -> list[dict[str, Any]]:
+    """flask-smorest 422s carry {"json": {"field": ["msg"]}}: flatten to [{field, message}]."""
+    details: list[dict[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), sub)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            for msg in value:
+                details.append({"field": prefix, "message": msg})
+        else:
+            details.append({"field": prefix, "message": str(value)})
+
+    for location, fields in (messages or {}).items():
+        walk("" if location in {"json", "query", "form"} else location, fields)
+    return details
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
+        return exc.response()
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc: StaleDataError):  # type: ignore[no-untyped-def]
+        return ApiError(409, "conflict").response()
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
+        status = exc.code or 500
+        code = _STATUS_CODES.get(status, "bad_request" if status < 500 else "internal_error")
+        details: list[Any] = []
+        data = getattr(exc, "data", None)
+        if isinstance(data, dict) and "messages" in data:
+            details = _webargs_details(data["messages"])
+        if not request.path.startswith("/api/") and status in (404, 405):
+            return exc  # pages render their own error pages
+        return ApiError(status, code, details=details).response()
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        app.logger.exception("unhandled error")
+        return ApiError(500, "internal_error").response()

@@ -1,0 +1,438 @@
+"""State changes of cases and tasks. Each checks, changes, flushes and audits; none commits."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from service import audit, clock
+from service.auth.actor import Actor
+from service.engine import Case, MessageNotAccepted, ScriptFailure, TaskNotReady
+from service.errors import ApiError, forbidden, not_found
+from service.extensions import db
+from service.modeler.models import ProcessModel
+from service.modeler.operations import latest_version
+from service.org.models import User
+from service.pack import ROLES
+from service.runtime import definition, engine, load_spec
+
+from .access import can_view, may_act, org_graph
+from .models import HumanTask, Instance, MessageWait, Policy
+from .subjects import Subject, resolve_subject
+from .validation import apply_defaults, validate_task_data
+
+MAX_MESSAGE_HOPS = 5
+RESERVED_KEYS = {"subject", "subject_unit", "policies", "process", "started_by"}
+
+
+# -- reading helpers --------------------------------------------------------------------------------
+def get_instance_for(actor: Actor, instance_id: int) -> Instance:
+    instance = db.session.get(Instance, instance_id)
+    if instance is None or not can_view(actor, instance):
+        raise not_found()
+    return instance
+
+
+def restore_case(instance: Instance) -> Case:
+    return engine().restore(load_spec(instance.version), instance.state)
+
+
+def policies_for(key: str) -> dict[str, Any]:
+    found = definition(key)
+    values = dict(found.policies) if found else {}
+    for row in db.session.scalars(select(Policy).where(Policy.process_key == key)):
+        values[row.key] = row.value.get("value")
+    return values
+
+
+# -- start ----------------------------------------------------------------------------------------
+def _check_start_allowed(actor: Actor, key: str, subject: Subject) -> None:
+    if actor.is_admin:
+        return
+    found = definition(key)
+    allowed_roles = set(found.start_roles) if found else set()
+    if "member" in allowed_roles and subject.kind == "person" and subject.id == actor.person_id:
+        return
+    graph = org_graph()
+    for role, unit in actor.roles:
+        if role in allowed_roles and unit and graph.scope_for_lane(subject.unit, role) == unit:
+            return
+    raise forbidden()
+
+
+def _check_data_keys(data: dict[str, Any], key: str) -> None:
+    problems = validate_task_data(None, data)
+    found = definition(key)
+    functions = set(found.functions) if found else set()
+    for name in data:
+        if name in RESERVED_KEYS or name in functions:
+            problems.append({"field": name, "message": "该字段名为系统保留 / reserved field name",
+                             "validator": "reserved"})
+    if problems:
+        raise ApiError(422, "validation_failed", details=problems)
+
+
+def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[str, Any] | None = None,
+                   *, extra: dict[str, Any] | None = None) -> Instance:
+    """Start a case of the latest version of `key` about `subject_id`. `actor` None: the system
+    (a timer, a campaign or another case's effect) starts it."""
+    version = latest_version(key)
+    if version is None:
+        raise ApiError(404, "not_found", f"流程 {key} 未部署 / process {key} is not deployed")
+    data = dict(data or {})
+    _check_data_keys(data, key)
+    subject = resolve_subject(version.model.subject_kind, subject_id)
+    if actor is not None:
+        _check_start_allowed(actor, key, subject)
+    found = definition(key)
+    initial: dict[str, Any] = {}
+    if found and found.initial_data:
+        initial.update(found.initial_data(subject.facts))
+    initial.update(data)
+    initial.update(extra or {})
+    initial.update({"subject": subject.id, "subject_unit": subject.unit, "process": key,
+                    "policies": policies_for(key)})
+    now = clock.now()
+    case = engine().start(load_spec(version), initial)
+    instance = Instance(
+        version_id=version.id, version=version, process_key=key, subject_kind=subject.kind, subject=subject.id,
+        subject_unit=subject.unit, status="running", state="", started_by=actor.user_id if actor else None,
+        started_at=now, updated_at=now, summary={"title": version.model.name},
+    )
+    db.session.add(instance)
+    db.session.flush()
+    audit.record("instance_started", actor_id=actor.user_id if actor else None, instance_id=instance.id,
+                 process=key, version=version.number, subject=subject.id)
+    _advance(instance, case, actor, case.run)
+    return instance
+
+
+# -- tasks --------------------------------------------------------------------------------------------
+def get_task_for(actor: Actor, task_id: str) -> HumanTask:
+    task = db.session.get(HumanTask, task_id)
+    if task is None:
+        raise not_found()
+    instance = db.session.get(Instance, task.instance_id)
+    if instance is None or not (may_act(actor, task) or can_view(actor, instance)):
+        raise not_found()
+    return task
+
+
+def _actionable(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
+    task = get_task_for(actor, task_id)
+    instance = db.session.get(Instance, task.instance_id)
+    assert instance is not None
+    if task.status != "ready":
+        raise ApiError(409, "task_not_ready")
+    if not may_act(actor, task):
+        raise forbidden()
+    if instance.status != "running":
+        raise ApiError(409, "instance_not_running")
+    if task.claimed_by is not None and task.claimed_by != actor.user_id:
+        raise ApiError(409, "task_claimed")
+    return task, instance
+
+
+def form_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None:
+    return instance.version.forms.get(task.form_schema) if task.form_schema else None
+
+
+def form_ui_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None:
+    return instance.version.forms.get(task.form_ui_schema) if task.form_ui_schema else None
+
+
+def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
+    task, instance = _actionable(actor, task_id)
+    schema = form_schema(instance, task)
+    data = apply_defaults(schema, data)
+    problems = validate_task_data(schema, data)
+    if problems:
+        raise ApiError(422, "validation_failed", details=problems)
+    _check_data_keys(data, instance.process_key)
+    case = restore_case(instance)
+    now = clock.now()
+    task.status, task.completed_by, task.completed_at = "completed", actor.user_id, now
+    audit.record("task_completed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id,
+                 task=task.name, title=task.title, data=copy.deepcopy(data))
+
+    def step() -> None:
+        try:
+            case.complete(task.engine_task_id, data)
+        except TaskNotReady:
+            raise ApiError(409, "task_not_ready") from None
+
+    _advance(instance, case, actor, step)
+    return instance
+
+
+def claim_task(actor: Actor, task_id: str) -> HumanTask:
+    task, instance = _actionable(actor, task_id)
+    task.claimed_by = actor.user_id
+    instance.updated_at = clock.now()  # bumps the revision: a racing claim gets a 409
+    audit.record("task_claimed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id, task=task.name)
+    return task
+
+
+def unclaim_task(actor: Actor, task_id: str) -> HumanTask:
+    task = get_task_for(actor, task_id)
+    if task.status != "ready":
+        raise ApiError(409, "task_not_ready")
+    if task.claimed_by is None:
+        return task
+    if task.claimed_by != actor.user_id and not actor.is_admin:
+        raise ApiError(409, "task_claimed")
+    instance = db.session.get(Instance, task.instance_id)
+    assert instance is not None
+    task.claimed_by = None
+    instance.updated_at = clock.now()
+    audit.record("task_unclaimed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id, task=task.name)
+    return task
+
+
+# -- admin actions on cases ------------------------------------------------------------------------------
+def _admin_instance(actor: Actor, instance_id: int) -> Instance:
+    instance = get_instance_for(actor, instance_id)
+    if not actor.is_admin:
+        raise forbidden()
+    return instance
+
+
+def suspend_instance(actor: Actor, instance_id: int) -> Instance:
+    instance = _admin_instance(actor, instance_id)
+    if instance.status not in ("running", "error"):
+        raise ApiError(409, "instance_not_running")
+    instance.status = "suspended"
+    instance.updated_at = clock.now()
+    audit.record("instance_suspended", actor_id=actor.user_id, instance_id=instance.id)
+    return instance
+
+
+def resume_instance(actor: Actor, instance_id: int) -> Instance:
+    instance = _admin_instance(actor, instance_id)
+    if instance.status != "suspended":
+        raise ApiError(409, "conflict", "只有已挂起的流程可以恢复 / only a suspended case can be resumed")
+    instance.status = "error" if instance.error else "running"
+    instance.updated_at = clock.now()
+    audit.record("instance_resumed", actor_id=actor.user_id, instance_id=instance.id)
+    return instance
+
+
+def terminate_instance(actor: Actor, instance_id: int, reason: str | None = None) -> Instance:
+    instance = _admin_instance(actor, instance_id)
+    if instance.status in ("completed", "terminated"):
+        raise ApiError(409, "instance_not_running")
+    case = restore_case(instance)
+    case.cancel()
+    instance.state = case.state_json()
+    now = clock.now()
+    instance.status, instance.outcome, instance.completed_at, instance.updated_at = "terminated", "terminated", now, now
+    instance.next_timer_at = None
+    instance.milestone = "已终止 terminated"
+    _close_open_tasks(instance, "cancelled")
+    db.session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id))
+    audit.record("instance_terminated", actor_id=actor.user_id, instance_id=instance.id, reason=reason)
+    return instance
+
+
+# -- messages and timers ---------------------------------------------------------------------------------------
+def send_message(actor: Actor | None, instance_id: int, name: str, data: dict[str, Any] | None) -> Instance:
+    instance = db.session.get(Instance, instance_id)
+    if instance is None or (actor is not None and not _may_message(actor, instance)):
+        raise not_found()
+    if instance.status != "running":
+        raise ApiError(409, "instance_not_running")
+    payload = dict(data or {})
+    if actor is not None:
+        payload["sent_by"] = actor.username
+    case = restore_case(instance)
+    audit.record("message_received", actor_id=actor.user_id if actor else None, instance_id=instance.id,
+                 message=name, data=copy.deepcopy(payload))
+
+    def step() -> None:
+        try:
+            case.deliver_message(name, payload)
+        except MessageNotAccepted:
+            raise ApiError(409, "message_not_accepted") from None
+
+    _advance(instance, case, actor, step)
+    return instance
+
+
+def _may_message(actor: Actor, instance: Instance) -> bool:
+    """Anyone in the college may address a running case (e.g. raise an objection during a notice)."""
+    return actor.is_admin or bool(actor.roles) or actor.person_id is not None or can_view(actor, instance)
+
+
+def fire_timers(instance: Instance) -> bool:
+    """Fire what is due for one instance (the caller holds it). True if anything changed."""
+    if instance.status != "running":
+        instance.next_timer_at = None
+        return False
+    case = restore_case(instance)
+    before = instance.state
+    _advance(instance, case, None, case.fire_due_timers)
+    return instance.state != before
+
+
+# -- the common tail of every step -------------------------------------------------------------------------------
+def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable[[], None], hops: int = 0) -> None:
+    """Run an engine step and project its result: state, tasks, timers, message waits, status, audit."""
+    try:
+        step()
+    except ScriptFailure as failure:
+        instance.status = "error"
+        instance.error = failure.as_dict()
+        audit.record("instance_error", actor_id=actor.user_id if actor else None, instance_id=instance.id,
+                     **failure.as_dict())
+    else:
+        if instance.status == "error":
+            instance.status, instance.error = "running", None
+    _persist(instance, case, hops)
+
+
+def _persist(instance: Instance, case: Case, hops: int) -> None:
+    now = clock.now()
+    instance.state = case.state_json()
+    instance.updated_at = now
+    views = case.ready_human_tasks() if instance.status in ("running", "error") else []
+    _sync_tasks(instance, views, now)
+    _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
+    if case.completed and instance.status == "running":
+        data = case.data
+        instance.status = "completed"
+        instance.outcome = str(data["outcome"]) if data.get("outcome") is not None else None
+        instance.completed_at = now
+        instance.next_timer_at = None
+        instance.milestone = _completed_milestone(instance)
+        audit.record("instance_completed", actor_id=None, instance_id=instance.id, outcome=instance.outcome)
+        _apply_effects(instance, data)
+    else:
+        instance.next_timer_at = case.next_timer_due() if instance.status == "running" else None
+        instance.milestone = _milestone(instance, views)
+    db.session.flush()
+    if hops < MAX_MESSAGE_HOPS:
+        for message in case.outgoing_messages():
+            _route_message(instance, message.name, message.payload, message.correlations, hops + 1)
+
+
+def _sync_tasks(instance: Instance, views: list, now: Any) -> None:
+    open_rows = {row.engine_task_id: row for row in db.session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "ready"))}
+    current = {view.id for view in views}
+    for engine_id, row in open_rows.items():
+        if engine_id not in current:
+            row.status = "cancelled"
+            row.completed_at = now
+    found = definition(instance.process_key)
+    graph = None
+    member_user: int | None | bool = False
+    for view in views:
+        row = open_rows.get(view.id)
+        if row is not None:
+            row.due_at = view.due_at
+            continue
+        graph = graph or org_graph()
+        lane = view.lane if view.lane in ROLES else None
+        scope_kind = found.lane_scopes.get(lane) if (found and lane) else None
+        assigned = None
+        if lane == "member" and instance.subject_kind == "person":
+            if member_user is False:
+                member_user = db.session.scalar(select(User.id).where(User.person_id == instance.subject))
+            assigned = member_user or None
+        db.session.add(HumanTask(
+            id=str(uuid.uuid4()), engine_task_id=view.id, instance_id=instance.id, process_key=instance.process_key,
+            name=view.name, title=view.title, lane_role=lane,
+            scope_unit=graph.scope_for_lane(instance.subject_unit, lane, scope_kind),
+            subject=instance.subject, assigned_user_id=assigned, status="ready", form_schema=view.form_schema,
+            form_ui_schema=view.form_ui_schema, instructions=view.instructions, due_at=view.due_at, created_at=now,
+        ))
+
+
+def _close_open_tasks(instance: Instance, status: str) -> None:
+    now = clock.now()
+    for row in db.session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
+                                                          HumanTask.status == "ready")):
+        row.status = status
+        row.completed_at = now
+
+
+def _sync_message_waits(instance: Instance, names: set[str]) -> None:
+    existing = set(db.session.scalars(select(MessageWait.name).where(MessageWait.instance_id == instance.id)))
+    for name in existing - names:
+        db.session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id, MessageWait.name == name))
+    for name in names - existing:
+        db.session.add(MessageWait(instance_id=instance.id, name=name))
+
+
+def _route_message(source: Instance, name: str, payload: Any, correlations: dict, hops: int) -> None:
+    """Deliver a message thrown by `source` to the first other running case that accepts it."""
+    candidates = db.session.scalars(
+        select(Instance).join(MessageWait, MessageWait.instance_id == Instance.id)
+        .where(MessageWait.name == name, Instance.status == "running", Instance.id != source.id)
+        .order_by(Instance.id))
+    for target in candidates:
+        case = restore_case(target)
+        try:
+            case.deliver_message(name, payload if isinstance(payload, dict) else {"payload": payload}, correlations)
+        except MessageNotAccepted:
+            continue
+        except ScriptFailure as failure:
+            target.status, target.error = "error", failure.as_dict()
+        audit.record("message_delivered", actor_id=None, instance_id=target.id, message=name, source=source.id)
+        _persist(target, case, hops)
+        return
+    audit.record("message_undelivered", actor_id=None, instance_id=source.id, message=name)
+
+
+def _milestone(instance: Instance, views: list) -> str | None:
+    if instance.status == "error":
+        return "出错，待管理员处理 error"
+    found = definition(instance.process_key)
+    for view in views:
+        if found and view.name in found.milestones:
+            return found.milestones[view.name]
+    if views:
+        return "、".join(dict.fromkeys(v.title for v in views))
+    return "等待中 waiting"
+
+
+def _completed_milestone(instance: Instance) -> str:
+    return f"已结束 completed: {instance.outcome}" if instance.outcome else "已结束 completed"
+
+
+def _apply_effects(instance: Instance, data: dict[str, Any]) -> None:
+    """Declarative effects a process asks for when it ends (see ProcessDefinition.on_complete)."""
+    found = definition(instance.process_key)
+    if not found or not found.on_complete:
+        return
+    subject = resolve_subject(instance.subject_kind, instance.subject)
+    for effect in found.on_complete(instance.outcome, data, subject.facts):
+        apply_effect(instance, effect)
+
+
+def apply_effect(instance: Instance, effect: dict[str, Any]) -> None:
+    kind = effect.get("kind")
+    if kind == "start_process":
+        started = start_instance(None, effect["process"], effect["subject"], extra=effect.get("data") or {})
+        audit.record("effect_start_process", actor_id=None, instance_id=instance.id, started=started.id)
+    elif kind == "set_person":
+        from service.org.models import Person
+
+        person = db.session.get(Person, effect["person"])
+        if person is not None:
+            for field_name, value in (effect.get("values") or {}).items():
+                if field_name in {"party_status", "league_post"}:
+                    setattr(person, field_name, value)
+            audit.record("effect_set_person", actor_id=None, instance_id=instance.id, person=person.id,
+                         values=effect.get("values"))
+    else:
+        raise ValueError(f"unknown effect kind {kind!r}")
+
+
+def processes_by_key() -> dict[str, ProcessModel]:
+    return {m.key: m for m in db.session.scalars(select(ProcessModel))}
+

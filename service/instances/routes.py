@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from service.api import require_actor
+from service.api.schemas import ErrorSchema, InstanceDetailSchema, InstancePage, PageArgs
+from service.extensions import db
+from service.transaction import transactional
+
+from . import operations
+from .access import visible_instances_condition
+from .models import Instance
+from .views import instance_detail, instance_views
+
+blp = Blueprint("instances", __name__, description="Cases (process instances)")
+
+
+class StartRequest(Schema):
+    process = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    subject = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    data = fields.Dict(load_default=dict)
+
+
+class InstanceQuery(PageArgs):
+    process = fields.String(validate=validate.Length(max=100))
+    subject = fields.String(validate=validate.Length(max=64))
+    status = fields.String(validate=validate.OneOf(["running", "completed", "suspended", "terminated", "error"]))
+
+
+class MessageRequest(Schema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    data = fields.Dict(load_default=dict)
+
+
+class TerminateRequest(Schema):
+    reason = fields.String(validate=validate.Length(max=1000))
+
+
+def list_instances(query, **filters):  # type: ignore[no-untyped-def]
+    """A page of cases visible to the caller, with filters (used by the people/org-unit lists too)."""
+    actor = require_actor()
+    condition = visible_instances_condition(actor)
+    stmt = select(Instance).where(condition)
+    for column, value in filters.items():
+        if value is not None:
+            stmt = stmt.where(getattr(Instance, column) == value)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(Instance.id.desc()).limit(query["limit"]).offset(query["offset"])).all()
+    return {"items": instance_views(rows), "total": total or 0}
+
+
+@blp.route("/instances")
+class Instances(MethodView):
+    @blp.arguments(StartRequest)
+    @blp.response(201, InstanceDetailSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(422, schema=ErrorSchema)
+    @transactional
+    def post(self, body):  # type: ignore[no-untyped-def]
+        actor = require_actor()
+        instance = operations.start_instance(actor, body["process"], body["subject"], body["data"])
+        return instance_detail(instance)
+
+    @blp.arguments(InstanceQuery, location="query")
+    @blp.response(200, InstancePage)
+    def get(self, query):  # type: ignore[no-untyped-def]
+        return list_instances(query, process_key=query.get("process"), subject=query.get("subject"),
+                              status=query.get("status"))
+
+
+@blp.route("/instances/<int:instance_id>")
+class InstanceItem(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    def get(self, instance_id):  # type: ignore[no-untyped-def]
+        return instance_detail(operations.get_instance_for(require_actor(), instance_id))
+
+
+@blp.route("/instances/<int:instance_id>/suspend")
+class Suspend(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @transactional
+    def post(self, instance_id):  # type: ignore[no-untyped-def]
+        return instance_detail(operations.suspend_instance(require_actor(), instance_id))
+
+
+@blp.route("/instances/<int:instance_id>/resume")
+class Resume(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @transactional
+    def post(self, instance_id):  # type: ignore[no-untyped-def]
+        return instance_detail(operations.resume_instance(require_actor(), instance_id))
+
+
+@blp.route("/instances/<int:instance_id>/terminate")
+class Terminate(MethodView):
+    @blp.arguments(TerminateRequest(partial=True))
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @transactional
+    def post(self, body, instance_id):  # type: ignore[no-untyped-def]
+        return instance_detail(operations.terminate_instance(require_actor(), instance_id, body.get("reason")))
+
+
+@blp.route("/instances/<int:instance_id>/messages")
+class Messages(MethodView):
+    @blp.arguments(MessageRequest)
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @transactional
+    def post(self, body, instance_id):  # type: ignore[no-untyped-def]
+        instance = operations.send_message(require_actor(), instance_id, body["name"], body["data"])
+        return instance_detail(instance)

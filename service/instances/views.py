@@ -1,0 +1,69 @@
+"""Plain-dict views of cases and tasks for the API (a fixed number of queries per list)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from service.audit import AuditEvent
+from service.extensions import db
+from service.org.models import User
+
+from .models import HumanTask, Instance
+
+
+def usernames(ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(db.session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
+
+
+def task_view(task: HumanTask, names: dict[int, str]) -> dict[str, Any]:
+    return {
+        "id": task.id, "name": task.name, "title": task.title, "instance_id": task.instance_id,
+        "process": task.process_key, "subject": task.subject, "lane": task.lane_role, "scope_unit": task.scope_unit,
+        "status": task.status, "due_at": task.due_at, "created_at": task.created_at,
+        "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
+        "completed_by": names.get(task.completed_by) if task.completed_by else None,
+        "completed_at": task.completed_at,
+    }
+
+
+def task_views(tasks: Sequence[HumanTask]) -> list[dict[str, Any]]:
+    names = usernames([t.claimed_by for t in tasks] + [t.completed_by for t in tasks])
+    return [task_view(t, names) for t in tasks]
+
+
+def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
+    ids = [i.id for i in instances]
+    ready: dict[int, list[HumanTask]] = {}
+    if ids:
+        for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids),
+                                                               HumanTask.status == "ready")
+                                       .order_by(HumanTask.created_at)):
+            ready.setdefault(task.instance_id, []).append(task)
+    names = usernames(t.claimed_by for tasks in ready.values() for t in tasks)
+    return [{
+        "id": i.id, "process": i.process_key, "version": i.version.number, "subject": i.subject,
+        "subject_kind": i.subject_kind, "subject_unit": i.subject_unit, "status": i.status, "outcome": i.outcome,
+        "milestone": i.milestone, "ready_tasks": [task_view(t, names) for t in ready.get(i.id, [])],
+        "error": i.error, "next_timer_at": i.next_timer_at, "started_at": i.started_at, "updated_at": i.updated_at,
+        "completed_at": i.completed_at,
+    } for i in instances]
+
+
+def instance_detail(instance: Instance) -> dict[str, Any]:
+    view = instance_views([instance])[0]
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
+                                     .order_by(AuditEvent.at, AuditEvent.id)))
+    names = usernames(e.actor_id for e in events)
+    view["history"] = [{
+        "at": e.at, "actor": names.get(e.actor_id) if e.actor_id else None, "action": e.action,
+        "task": e.details.get("task"),
+        # submitted data stays out of the history view: it may hold restricted values (votes, opinions)
+        "details": {k: v for k, v in e.details.items() if k not in ("data",)},
+    } for e in events]
+    return view

@@ -1,0 +1,74 @@
+"""Waking instances whose earliest timer is due. Each instance is its own transaction.
+
+On PostgreSQL the due rows are claimed with FOR UPDATE SKIP LOCKED, so several workers can run
+side by side and each timer fires once; on SQLite one worker runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from service import clock
+from service.extensions import db
+from service.instances.models import Instance
+from service.instances.operations import fire_timers
+from service.transaction import is_lock_conflict
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TimerRun:
+    fired: int = 0
+    failed: list[tuple[int, str]] = field(default_factory=list)
+    lateness_seconds: list[float] = field(default_factory=list)
+
+
+def _claim_next(now: datetime, skip: set[int]) -> Instance | None:
+    stmt = (select(Instance)
+            .where(Instance.status == "running", Instance.next_timer_at.isnot(None), Instance.next_timer_at <= now)
+            .order_by(Instance.next_timer_at, Instance.id).limit(1))
+    if skip:
+        stmt = stmt.where(Instance.id.notin_(skip))
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True, of=Instance)
+    return db.session.scalars(stmt).first()
+
+
+def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
+    """Fire everything due at `now` (default: the clock), one instance per transaction."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    result = TimerRun()
+    skip: set[int] = set()
+    while limit is None or result.fired + len(result.failed) < limit:
+        moment = now or clock.now()
+        instance = _claim_next(moment, skip)
+        if instance is None:
+            db.session.rollback()
+            break
+        instance_id = instance.id
+        due = clock.as_utc(instance.next_timer_at)
+        try:
+            with clock.frozen_at(moment):
+                fire_timers(instance)
+            db.session.commit()
+            result.fired += 1
+            if due is not None:
+                result.lateness_seconds.append(max(0.0, (clock.now() - due).total_seconds()))
+        except (StaleDataError, OperationalError) as exc:
+            db.session.rollback()
+            if isinstance(exc, OperationalError) and not is_lock_conflict(exc):
+                raise
+            skip.add(instance_id)  # someone else changed it meanwhile; its new timer is picked up next round
+        except Exception as exc:  # one broken instance must not stop the others
+            db.session.rollback()
+            log.exception("timer of instance %s failed", instance_id)
+            result.failed.append((instance_id, str(exc)))
+            skip.add(instance_id)
+    return result
