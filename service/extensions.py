@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_migrate import Migrate
-from flask_sqlalchemy import SQLAlchemy
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_migrate import Migrate
+from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

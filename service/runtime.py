@@ -36,4 +36,13 @@ def script_functions(key: str) -> dict[str, Callable[..., Any]]:
 
 def load_spec(version: ProcessVersion) -> LoadedSpec:
     key = version.model.key
-    return engine().load(version.id, version.spec_json, script_functions(key))
+    return engine().load(version.id, lambda: version.spec_json, script_functions(key))
+
+
+def version_forms(version: ProcessVersion) -> dict[str, Any]:
+    """A version's form snapshot; versions are immutable, so it is cached by id (per app)."""
+    cache: dict[int, dict[str, Any]] = current_app.extensions.setdefault("forms_cache", {})
+    forms = cache.get(version.id)
+    if forms is None:
+        forms = cache[version.id] = dict(version.forms or {})
+    return forms

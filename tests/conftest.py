@@ -90,6 +90,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "BPMN_DIR": str(DATA / "bpmn"),
         "FORMS_DIR": str(DATA / "forms"),
         "SCRIPT_TIME_LIMIT": 0.5,
+        "CACHE_TTL_SECONDS": 0,  # every request sees role and org changes at once
     }
 
 

@@ -12,7 +12,7 @@ from service.extensions import db
 
 def _load_actor() -> None:
     """Bearer token, or a browser session (whose unsafe requests must carry the CSRF token)."""
-    from service.auth.operations import actor_for, user_from_token
+    from service.auth.operations import actor_for, actor_from_token
     from service.org.models import User
 
     g.actor = None
@@ -21,7 +21,7 @@ def _load_actor() -> None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise ApiError(401, "token_invalid")
-        g.actor = actor_for(user_from_token(token.strip()))
+        g.actor = actor_from_token(token.strip())
         return
     user_id = session.get("user_id")
     if user_id is not None:
@@ -49,13 +49,12 @@ def require_admin() -> Actor:
 
 
 def register_api(app: Flask) -> None:
+    from service.api.schemas import ErrorSchema
     from service.auth.routes import blp as auth_blp
     from service.inbox.routes import blp as inbox_blp
     from service.instances.routes import blp as instances_blp
     from service.modeler.routes import blp as modeler_blp
     from service.org.routes import blp as org_blp
-
-    from service.api.schemas import ErrorSchema
 
     class ServiceApi(Api):
         ERROR_SCHEMA = ErrorSchema  # every documented error has our shape

@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from service import clock
+from service.cache import app_cache, invalidate
 from service.errors import ApiError
 from service.extensions import db
 from service.org.models import User
@@ -61,15 +62,39 @@ def issue_token(user: User) -> tuple[str, str]:
     return token, expires.isoformat()
 
 
-def user_from_token(token: str) -> User:
+def _token_payload(token: str) -> dict:
     try:
         payload = _serializer().loads(token, max_age=current_app.config["TOKEN_LIFETIME_SECONDS"])
     except (SignatureExpired, BadSignature):
         raise ApiError(401, "token_invalid") from None
-    user = db.session.get(User, payload.get("u")) if isinstance(payload, dict) else None
+    if not isinstance(payload, dict):
+        raise ApiError(401, "token_invalid")
+    return payload
+
+
+def user_from_token(token: str) -> User:
+    payload = _token_payload(token)
+    user = db.session.get(User, payload.get("u"))
     if user is None or not user.active or user.token_generation != payload.get("g"):
         raise ApiError(401, "token_invalid")
     return user
+
+
+def actor_from_token(token: str) -> Actor:
+    """The token's actor. Roles are cached for a few seconds per process (CACHE_TTL_SECONDS), so a
+    role change or password change takes effect within that time everywhere."""
+    payload = _token_payload(token)  # signature and expiry are checked on every request
+
+    def load() -> Actor | None:
+        user = db.session.get(User, payload.get("u"))
+        if user is None or not user.active or user.token_generation != payload.get("g"):
+            return None
+        return actor_for(user)
+
+    actor = app_cache("actors").get_or_load((payload.get("u"), payload.get("g")), load)
+    if actor is None:
+        raise ApiError(401, "token_invalid")
+    return actor
 
 
 def actor_for(user: User) -> Actor:
@@ -85,3 +110,4 @@ def change_password(user: User, old: str, new: str) -> None:
                        [{"field": "new_password", "message": "新密码至少 8 位 / at least 8 characters"}])
     user.password_hash = hash_password(new)
     user.token_generation += 1
+    invalidate("actors")

@@ -95,13 +95,15 @@ class Engine:
         self._cache_size = cache_size
         self._lock = threading.Lock()
 
-    def load(self, cache_key: Any, spec_json: str, functions: Mapping[str, Callable[..., Any]]) -> LoadedSpec:
+    def load(self, cache_key: Any, spec_json: str | Callable[[], str],
+             functions: Mapping[str, Callable[..., Any]]) -> LoadedSpec:
+        """The parsed spec for `cache_key`; `spec_json` may be a callable, read only on a cache miss."""
         with self._lock:
             loaded = self._cache.get(cache_key)
             if loaded is not None:
                 self._cache.move_to_end(cache_key)
                 return loaded
-        spec, subprocess_specs = spec_from_json(spec_json)
+        spec, subprocess_specs = spec_from_json(spec_json() if callable(spec_json) else spec_json)
         environment = SandboxEnvironment(functions, self.time_limit)
         loaded = LoadedSpec(spec, subprocess_specs, PythonScriptEngine(environment=environment))
         with self._lock:
@@ -231,7 +233,7 @@ class Case:
                 form_ui_schema=props.get("formUiSchemaFilename"),
                 instructions=ext.get("instructionsForEndUser"), data=task.data,
                 due_at=due, reminders=reminders,
-                multi_instance_index=task.internal_data.get("key") if isinstance(task.internal_data, dict) else None,
+                multi_instance_index=task.internal_data.get("key_or_index") if isinstance(task.internal_data, dict) else None,
             ))
         return views
 

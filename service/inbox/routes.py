@@ -5,11 +5,11 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.api import require_actor
-from service.api.schemas import ErrorSchema, InstanceDetailSchema, PageArgs, TaskDetailSchema, TaskPage, TaskSchema
+from service.api.schemas import ErrorSchema, InstanceSchema, PageArgs, TaskDetailSchema, TaskPage, TaskSchema
 from service.extensions import db
 from service.instances import operations
 from service.instances.models import Instance
-from service.instances.views import instance_detail, task_views
+from service.instances.views import instance_views, task_views
 from service.transaction import transactional
 
 from .queries import inbox, prefill
@@ -80,7 +80,7 @@ class Unclaim(MethodView):
 @blp.route("/tasks/<string:task_id>/complete")
 class Complete(MethodView):
     @blp.arguments(CompleteRequest)
-    @blp.response(200, InstanceDetailSchema)
+    @blp.response(200, InstanceSchema)
     @blp.alt_response(403, schema=ErrorSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(409, schema=ErrorSchema)
@@ -88,4 +88,4 @@ class Complete(MethodView):
     @transactional
     def post(self, body, task_id):  # type: ignore[no-untyped-def]
         instance = operations.complete_task(require_actor(), task_id, body["data"])
-        return instance_detail(instance)
+        return instance_views([instance])[0]

@@ -6,6 +6,7 @@ from flask import g, has_request_context
 from sqlalchemy import and_, exists, or_, select
 
 from service.auth.actor import Actor
+from service.cache import app_cache
 from service.extensions import db
 from service.org.scope import OrgGraph
 
@@ -13,12 +14,13 @@ from .models import HumanTask, Instance
 
 
 def org_graph() -> OrgGraph:
-    """Loaded once per request (or per job when there is no request)."""
-    if has_request_context():
-        if "org_graph" not in g:
-            g.org_graph = OrgGraph.load()
+    """The org tree, cached for a few seconds per process (a roster import clears it at once)."""
+    if has_request_context() and "org_graph" in g:
         return g.org_graph
-    return OrgGraph.load()
+    graph: OrgGraph = app_cache("org_graph").get_or_load("graph", OrgGraph.load)
+    if has_request_context():
+        g.org_graph = graph
+    return graph
 
 
 def visible_units(actor: Actor) -> set[str]:

@@ -18,7 +18,7 @@ from service.modeler.models import ProcessModel
 from service.modeler.operations import latest_version
 from service.org.models import User
 from service.pack import ROLES
-from service.runtime import definition, engine, load_spec
+from service.runtime import definition, engine, load_spec, version_forms
 
 from .access import can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
@@ -138,11 +138,11 @@ def _actionable(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
 
 
 def form_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None:
-    return instance.version.forms.get(task.form_schema) if task.form_schema else None
+    return version_forms(instance.version).get(task.form_schema) if task.form_schema else None
 
 
 def form_ui_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None:
-    return instance.version.forms.get(task.form_ui_schema) if task.form_ui_schema else None
+    return version_forms(instance.version).get(task.form_ui_schema) if task.form_ui_schema else None
 
 
 def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
@@ -361,6 +361,10 @@ def _close_open_tasks(instance: Instance, status: str) -> None:
 
 
 def _sync_message_waits(instance: Instance, names: set[str]) -> None:
+    had_waits = bool(instance.summary.get("waits"))
+    if not names and not had_waits:
+        return  # the common case costs no query
+    instance.summary = {**instance.summary, "waits": sorted(names)}
     existing = set(db.session.scalars(select(MessageWait.name).where(MessageWait.instance_id == instance.id)))
     for name in existing - names:
         db.session.execute(delete(MessageWait).where(MessageWait.instance_id == instance.id, MessageWait.name == name))

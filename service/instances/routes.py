@@ -6,7 +6,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from service.api import require_actor
-from service.api.schemas import ErrorSchema, InstanceDetailSchema, InstancePage, PageArgs
+from service.api.schemas import ErrorSchema, InstanceDetailSchema, InstancePage, InstanceSchema, PageArgs
 from service.extensions import db
 from service.transaction import transactional
 
@@ -55,7 +55,7 @@ def list_instances(query, **filters):  # type: ignore[no-untyped-def]
 @blp.route("/instances")
 class Instances(MethodView):
     @blp.arguments(StartRequest)
-    @blp.response(201, InstanceDetailSchema)
+    @blp.response(201, InstanceSchema)
     @blp.alt_response(403, schema=ErrorSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)
@@ -63,7 +63,7 @@ class Instances(MethodView):
     def post(self, body):  # type: ignore[no-untyped-def]
         actor = require_actor()
         instance = operations.start_instance(actor, body["process"], body["subject"], body["data"])
-        return instance_detail(instance)
+        return instance_views([instance])[0]
 
     @blp.arguments(InstanceQuery, location="query")
     @blp.response(200, InstancePage)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +20,12 @@ class Subject:
     kind: str
     id: str
     unit: str | None
-    facts: dict[str, Any]
+    _facts: Callable[[], dict[str, Any]]
+
+    @cached_property
+    def facts(self) -> dict[str, Any]:
+        """What a process may read about its subject (computed only when a process asks)."""
+        return self._facts()
 
 
 def _iso(value: date | None) -> str | None:
@@ -44,16 +51,20 @@ def resolve_subject(kind: str, subject_id: str) -> Subject:
             raise ApiError(422, "validation_failed", details=[
                 {"field": "subject", "message": f"人员 {subject_id} 不存在 / no person with this id"}])
         unit = person.org_unit
-        facts = {
+        return Subject("person", person.id, unit.code if unit else None, lambda: _person_facts(person))
+    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == subject_id))
+    if unit is None:
+        raise ApiError(422, "validation_failed", details=[
+            {"field": "subject", "message": f"组织 {subject_id} 不存在 / no org unit with this code"}])
+    return Subject("org_unit", unit.code, unit.code, lambda: unit_facts(unit))
+
+
+def _person_facts(person: Person) -> dict[str, Any]:
+    unit = person.org_unit
+    return {
             "id": person.id, "name": person.name, "gender": person.gender, "birth_date": _iso(person.birth_date),
             "org_unit": unit.code if unit else None, "league_member": person.league_member,
             "league_joined": _iso(person.league_joined), "league_post": person.league_post,
             "party_status": person.party_status, "party_applied": _iso(person.party_applied),
             "unit": unit_facts(unit) if unit else None,
-        }
-        return Subject("person", person.id, unit.code if unit else None, facts)
-    unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == subject_id))
-    if unit is None:
-        raise ApiError(422, "validation_failed", details=[
-            {"field": "subject", "message": f"组织 {subject_id} 不存在 / no org unit with this code"}])
-    return Subject("org_unit", unit.code, unit.code, unit_facts(unit))
+    }

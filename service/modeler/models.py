@@ -32,10 +32,11 @@ class ProcessVersion(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)
-    bpmn_xml: Mapped[str] = mapped_column(Text)
-    dmn: Mapped[dict] = mapped_column(JSON, default=dict)  # file name -> DMN XML
-    forms: Mapped[dict] = mapped_column(JSON, default=dict)  # form file name -> JSON document
-    spec_json: Mapped[str] = mapped_column(Text)
+    # the large columns load only when read: a step normally finds the parsed spec in memory
+    bpmn_xml: Mapped[str] = mapped_column(Text, deferred=True)
+    dmn: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)  # file name -> DMN XML
+    forms: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)  # form file -> JSON document
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     checksum: Mapped[str] = mapped_column(String(64))
     warnings: Mapped[list] = mapped_column(JSON, default=list)
     comment: Mapped[str | None] = mapped_column(String(500))

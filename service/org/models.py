@@ -47,7 +47,7 @@ class Person(db.Model):
     id_number: Mapped[str | None] = mapped_column(String(32))
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
 
-    org_unit: Mapped[OrgUnit | None] = relationship()
+    org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
 
 
 class User(db.Model):
