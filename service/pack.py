@@ -1,5 +1,14 @@
 """The contract between the service and a process pack (the `processes/` package).
 
+BPMN conventions the service reads (besides the engine's own):
+- a lane's name is a role from ROLES; the task is offered to holders of that role at the org unit
+  found from the case's subject (see service/org/scope.py), or assigned to the subject person for
+  the lane "member";
+- a user task property `assigneeVariable` names a task-data variable holding a username: that
+  user alone is offered the task (e.g. the reviewer of one multi-instance child);
+- the process data variable `outcome` becomes the finished case's outcome;
+- a process property `subjectKind` (person | org_unit) when the pack has no module for it.
+
 The service never imports a process module by name: it imports the pack package named by the
 PROCESS_PACK setting, walks its modules and collects each module's `DEFINITION`.
 """
@@ -49,6 +58,9 @@ class ProcessDefinition:
     start_roles: tuple[str, ...] = ()
     #: lane role -> org unit kind to offer the task at, when the default (by role prefix) is wrong
     lane_scopes: Mapping[str, str] = field(default_factory=dict)
+    #: (lane, subject unit kind, task data) -> the role actually offered the task; lets one BPMN lane
+    #: mean "the secretary of the subject unit" whether that unit is a League or a Party branch
+    resolve_lane: Callable[[str, str | None, Mapping[str, Any]], str] | None = None
     #: subject facts -> extra initial data (e.g. birth date, branch size)
     initial_data: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     #: (outcome, final data, subject facts) -> declarative effects the service applies on completion

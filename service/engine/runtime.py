@@ -70,6 +70,7 @@ class TaskView:
     due_at: datetime | None = None
     reminders: list[datetime] = field(default_factory=list)
     multi_instance_index: int | None = None
+    properties: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -337,16 +337,22 @@ def _sync_tasks(instance: Instance, views: list, now: Any) -> None:
             continue
         graph = graph or org_graph()
         lane = view.lane if view.lane in ROLES else None
+        if lane and found and found.resolve_lane:
+            unit = graph.nodes.get(instance.subject_unit or "")
+            lane = found.resolve_lane(lane, unit.kind if unit else None, view.data)
         scope_kind = found.lane_scopes.get(lane) if (found and lane) else None
         assigned = None
-        if lane == "member" and instance.subject_kind == "person":
+        assignee_variable = view.properties.get("assigneeVariable")
+        if assignee_variable and view.data.get(assignee_variable):
+            assigned = db.session.scalar(select(User.id).where(User.username == str(view.data[assignee_variable])))
+        elif lane == "member" and instance.subject_kind == "person":
             if member_user is False:
                 member_user = db.session.scalar(select(User.id).where(User.person_id == instance.subject))
             assigned = member_user or None
         db.session.add(HumanTask(
             id=str(uuid.uuid4()), engine_task_id=view.id, instance_id=instance.id, process_key=instance.process_key,
             name=view.name, title=view.title, lane_role=lane,
-            scope_unit=graph.scope_for_lane(instance.subject_unit, lane, scope_kind),
+            scope_unit=None if assigned else graph.scope_for_lane(instance.subject_unit, lane, scope_kind),
             subject=instance.subject, assigned_user_id=assigned, status="ready", form_schema=view.form_schema,
             form_ui_schema=view.form_ui_schema, instructions=view.instructions, due_at=view.due_at, created_at=now,
         ))
