@@ -54,4 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     register_api(app)
     register_cli(app)
+    from .home.routes import bp as home_bp
+
+    app.register_blueprint(home_bp)
     return app

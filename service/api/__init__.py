@@ -59,6 +59,10 @@ def register_api(app: Flask) -> None:
     class ServiceApi(Api):
         ERROR_SCHEMA = ErrorSchema  # every documented error has our shape
 
+        def _register_error_handlers(self) -> None:
+            """Keep service.errors' HTTPException handler: flask-smorest's own would answer webargs 422s,
+            unknown routes and wrong methods with {"code", "status", "errors"} instead of our shape."""
+
     api = ServiceApi(app, spec_kwargs={"info": {"description": "BPM service for 党建带团建 work. Errors: "
                                                         '{"error": {"code", "message", "details"}}.'}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

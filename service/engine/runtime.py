@@ -233,7 +233,7 @@ class Case:
                 lane=spec.lane, form_schema=props.get("formJsonSchemaFilename"),
                 form_ui_schema=props.get("formUiSchemaFilename"),
                 instructions=ext.get("instructionsForEndUser"), data=task.data,
-                due_at=due, reminders=reminders,
+                due_at=due, reminders=reminders, properties=dict(props),
                 multi_instance_index=task.internal_data.get("key_or_index") if isinstance(task.internal_data, dict) else None,
             ))
         return views

@@ -12,6 +12,7 @@ from service.errors import ApiError, not_found
 from service.extensions import db
 from service.transaction import transactional
 
+from . import policies as policy_operations
 from .models import ProcessModel, ProcessVersion
 from .operations import deploy_bpmn
 
@@ -80,3 +81,36 @@ class Versions(MethodView):
         payload = {"version": result.version.number, "created": result.created,
                    "warnings": [w.as_dict() for w in result.warnings]}
         return payload, (201 if result.created else 200)
+
+
+class PolicySchema(Schema):
+    key = fields.String(required=True)
+    value = fields.Raw(allow_none=True)
+    default = fields.Raw(allow_none=True)
+    overridden = fields.Boolean(required=True)
+
+
+class PolicyUpdate(Schema):
+    value = fields.Raw(required=True, allow_none=True)
+
+
+@blp.route("/process-models/<string:key>/policies")
+class Policies(MethodView):
+    @blp.response(200, PolicySchema(many=True))
+    @blp.alt_response(404, schema=ErrorSchema)
+    def get(self, key):  # type: ignore[no-untyped-def]
+        require_actor()
+        return policy_operations.list_policies(key)
+
+
+@blp.route("/process-models/<string:key>/policies/<string:policy_key>")
+class PolicyItem(MethodView):
+    @blp.arguments(PolicyUpdate)
+    @blp.response(200, PolicySchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(422, schema=ErrorSchema)
+    @transactional
+    def put(self, body, key, policy_key):  # type: ignore[no-untyped-def]
+        actor = require_admin()
+        return policy_operations.set_policy(actor, key, policy_key, body["value"])
