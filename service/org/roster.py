@@ -44,6 +44,8 @@ KIND_LABELS = {"party_general_branch": "党总支", "party_branch": "党支部",
 PARENT_KIND = {"party_branch": "party_general_branch", "league_branch": "league_general_branch",
                "party_general_branch": "party_general_branch", "league_general_branch": "league_general_branch"}
 PARTNER_KIND = {"league_branch": "party_branch", "league_general_branch": "party_general_branch"}
+# held without an org unit: scope.py offers these lanes regardless of the subject's unit
+UNSCOPED_ROLES = ("admin", "member")
 
 
 # -- cell converters: each turns a non-blank value into its Python form or raises _Invalid ------------
@@ -326,7 +328,7 @@ def _check_users(sheets: dict[str, list[_Row]], existing: _Existing, graph: dict
             row.problem(problems, "password", "新用户必须设置密码", "a new user needs a password")
         for role, code in row.values.get("roles") or []:
             expected = ROLE_UNIT_KIND.get(role)
-            if code is None and role != "admin":
+            if code is None and role not in UNSCOPED_ROLES:
                 row.problem(problems, "roles", f"角色 {role} 需要指定组织", f"role {role} needs an org unit")
             elif code is not None and code not in graph:
                 row.problem(problems, "roles", f"找不到组织 {code}", f"unknown org unit {code}")

@@ -60,7 +60,8 @@ def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
             db.session.commit()
             result.fired += 1
             if due is not None:
-                result.lateness_seconds.append(max(0.0, (clock.now() - due).total_seconds()))
+                fired_at = moment if now is not None else clock.now()
+                result.lateness_seconds.append(max(0.0, (fired_at - due).total_seconds()))
         except (StaleDataError, OperationalError) as exc:
             db.session.rollback()
             if isinstance(exc, OperationalError) and not is_lock_conflict(exc):
