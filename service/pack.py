@@ -19,7 +19,10 @@ import importlib
 import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
+
+from service import clock
 
 SubjectKind = Literal["person", "org_unit"]
 
@@ -69,6 +72,12 @@ class ProcessDefinition:
     @property
     def bpmn_filename(self) -> str:
         return self.bpmn_file or f"{self.key}.bpmn"
+
+
+def now() -> datetime:
+    """The service clock (timezone-aware UTC) for pack functions: scripts have no clock of their own,
+    and tests move this one with service.clock.frozen_at, as they move the engine's timers."""
+    return clock.now()
 
 
 def discover(package_name: str) -> dict[str, ProcessDefinition]:

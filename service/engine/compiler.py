@@ -108,6 +108,14 @@ def compile_process(
     for dmn_name, dmn_xml in (dmn or {}).items():
         try:
             dmn_tree = parse_xml(dmn_xml)
+            file_decisions = _decision_ids(dmn_tree)
+            if len(file_decisions) > 1:
+                # SpiffWorkflow reads one decision per DMN file and fails on more with an AttributeError
+                if file_decisions & report.called_decisions:
+                    issues.append(Issue(None, f"decision file {dmn_name} holds {len(file_decisions)} decisions "
+                                              f"({', '.join(sorted(file_decisions))}); put each decision in its own "
+                                              "DMN file / 每个 DMN 文件只能包含一个决策"))
+                continue
             parser.add_dmn_xml(dmn_tree.getroot(), dmn_name)
         except (UnsafeXml, ValidationException) as exc:
             if _decision_ids_safe(dmn_xml) & report.called_decisions:

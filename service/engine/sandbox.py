@@ -29,6 +29,7 @@ from RestrictedPython.Guards import (
     guarded_unpack_sequence,
     safer_getattr,
 )
+from RestrictedPython.PrintCollector import PrintCollector
 from SpiffWorkflow.bpmn.script_engine.python_environment import TaskDataEnvironment
 
 SCRIPT_FILENAME = "<bpmn-script>"
@@ -92,6 +93,7 @@ _GUARDS: dict[str, Any] = {
     "_unpack_sequence_": guarded_unpack_sequence,
     "_write_": full_write_guard,
     "_inplacevar_": _inplacevar,
+    "_print_": PrintCollector,  # `print` compiles to _print_; output is collected and dropped
     "datetime": datetime,
     "date": date,
     "timedelta": timedelta,

@@ -122,10 +122,19 @@ def get_task_for(actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
+def _reread_after_instance(task: HumanTask) -> None:
+    """Read the task row again now that its instance is loaded. Every change to a task bumps the
+    instance's revision, so a change committed after the instance was read fails our write (409),
+    and one committed before it is seen here; without this, a claim committed between the two
+    reads would be overwritten by a second claim (both 200)."""
+    db.session.refresh(task)
+
+
 def _actionable(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
     task = get_task_for(actor, task_id)
     instance = db.session.get(Instance, task.instance_id)
     assert instance is not None
+    _reread_after_instance(task)
     if task.status != "ready":
         raise ApiError(409, "task_not_ready")
     if not may_act(actor, task):
@@ -179,14 +188,15 @@ def claim_task(actor: Actor, task_id: str) -> HumanTask:
 
 def unclaim_task(actor: Actor, task_id: str) -> HumanTask:
     task = get_task_for(actor, task_id)
+    instance = db.session.get(Instance, task.instance_id)
+    assert instance is not None
+    _reread_after_instance(task)
     if task.status != "ready":
         raise ApiError(409, "task_not_ready")
     if task.claimed_by is None:
         return task
     if task.claimed_by != actor.user_id and not actor.is_admin:
         raise ApiError(409, "task_claimed")
-    instance = db.session.get(Instance, task.instance_id)
-    assert instance is not None
     task.claimed_by = None
     instance.updated_at = clock.now()
     audit.record("task_unclaimed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id, task=task.name)
@@ -296,11 +306,12 @@ def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable
 
 def _persist(instance: Instance, case: Case, hops: int) -> None:
     now = clock.now()
+    views = case.ready_human_tasks() if instance.status in ("running", "error") else []
+    with db.session.no_autoflush:  # one UPDATE of the instance row per step, not one per query
+        _sync_tasks(instance, views, now)
+        _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
     instance.state = case.state_json()
     instance.updated_at = now
-    views = case.ready_human_tasks() if instance.status in ("running", "error") else []
-    _sync_tasks(instance, views, now)
-    _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
     if case.completed and instance.status == "running":
         data = case.data
         instance.status = "completed"

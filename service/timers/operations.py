@@ -31,7 +31,8 @@ class TimerRun:
 def _claim_next(now: datetime, skip: set[int]) -> Instance | None:
     stmt = (select(Instance)
             .where(Instance.status == "running", Instance.next_timer_at.isnot(None), Instance.next_timer_at <= now)
-            .order_by(Instance.next_timer_at, Instance.id).limit(1))
+            .order_by(Instance.next_timer_at, Instance.id).limit(1)
+            .execution_options(populate_existing=True))  # another worker may have changed it meanwhile
     if skip:
         stmt = stmt.where(Instance.id.notin_(skip))
     if db.engine.dialect.name == "postgresql":
