@@ -307,7 +307,8 @@ def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable
 def _persist(instance: Instance, case: Case, hops: int) -> None:
     now = clock.now()
     views = case.ready_human_tasks() if instance.status in ("running", "error") else []
-    with db.session.no_autoflush:  # one UPDATE of the instance row per step, not one per query
+    db.session.flush()  # pending task/audit rows first, so the queries below see them
+    with db.session.no_autoflush:  # then one UPDATE of the instance row per step, not one per query
         _sync_tasks(instance, views, now)
         _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
     instance.state = case.state_json()
@@ -335,7 +336,7 @@ def _sync_tasks(instance: Instance, views: list, now: Any) -> None:
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "ready"))}
     current = {view.id for view in views}
     for engine_id, row in open_rows.items():
-        if engine_id not in current:
+        if engine_id not in current and row.status == "ready":
             row.status = "cancelled"
             row.completed_at = now
     found = definition(instance.process_key)

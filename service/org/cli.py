@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import with_appcontext
@@ -51,7 +52,7 @@ def import_command(file: Path) -> None:
                f"{counts['users']} users / 用户")
 
 
-def _load_json(file: Path) -> object:
+def _load_json(file: Path) -> Any:
     try:
         return json.loads(file.read_text(encoding="utf-8-sig"))  # -sig: files saved by Windows tools
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -50,8 +50,7 @@ UNSCOPED_ROLES = ("admin", "member")
 
 # -- cell converters: each turns a non-blank value into its Python form or raises _Invalid ------------
 class _Invalid(Exception):
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh} / {en}")
+    """Raised as _Invalid(chinese, english)."""
 
 
 Converter = Callable[[Any], Any]
@@ -166,8 +165,8 @@ def _blank(value: Any) -> bool:
 
 # -- validation ---------------------------------------------------------------------------------------
 class _Problems(list[dict[str, Any]]):
-    def add(self, sheet: str | None, row: int | None, field: str | None, zh: str, en: str = "") -> None:
-        self.append({"sheet": sheet, "row": row, "field": field, "message": f"{zh} / {en}" if en else zh})
+    def add(self, sheet: str | None, row: int | None, field: str | None, zh: str, en: str) -> None:
+        self.append({"sheet": sheet, "row": row, "field": field, "message": f"{zh} / {en}"})
 
 
 @dataclass
@@ -234,7 +233,7 @@ def _parse_row(sheet: str, number: int, item: Any, problems: _Problems) -> _Row 
             row.values[key] = None if _blank(raw) else convert(raw)
         except _Invalid as exc:
             row.failed.add(key)
-            row.problem(problems, key, str(exc), "")
+            row.problem(problems, key, *exc.args)
     for key in REQUIRED[sheet]:
         if _blank(item.get(key)):
             row.problem(problems, key, "必填", "required")
