@@ -96,7 +96,10 @@ def _check_code(report: LintReport, el: etree._Element, source: str, mode: str, 
         report.issues.append(Issue(_element_id(el), f"{what}: syntax error: {exc.msg} / 语法错误", line))
     except ScriptRejected as exc:
         for message in exc.messages:
-            report.issues.append(Issue(_element_id(el), f"{what}: {message}", base_line or None))
+            # messages start "Line N:" (N within the script); report the line in the file, as for syntax errors
+            found = re.match(r"Line (\d+):", message)
+            line = base_line + int(found.group(1)) - 1 if found and base_line else base_line or None
+            report.issues.append(Issue(_element_id(el), f"{what}: {message}", line))
 
 
 def _check_timer(report: LintReport, el: etree._Element) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from .sandbox import SandboxEnvironment, ScriptRejected, ScriptTimeout
+from .sandbox import SCRIPT_FILENAME, SandboxEnvironment, ScriptRejected, ScriptTimeout
 from .serialization import spec_from_json, state_from_json, state_to_json
 from .timers import install_clock, parse_due
 
@@ -124,25 +125,54 @@ class Engine:
         return Case(workflow)
 
 
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exceptions behind `exc` (WorkflowTaskException keeps the original only as __context__)."""
+    found: list[BaseException] = []
+    cause = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+    while cause is not None and len(found) < 10:
+        found.append(cause)
+        cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
+    return found
+
+
+def _script_line(exceptions: list[BaseException]) -> int | None:
+    """Line of the innermost script frame (scripts compile as SCRIPT_FILENAME, which SpiffWorkflow,
+    looking for '<string>', never finds)."""
+    line = None
+    for item in exceptions:
+        for frame in traceback.extract_tb(item.__traceback__):
+            if frame.filename == SCRIPT_FILENAME:
+                line = frame.lineno
+    return line
+
+
+def _timeout_failure(exc: ScriptTimeout, task: Any = None) -> ScriptFailure:
+    if task is None:  # the innermost engine frame working on a task tells which one ran the script
+        tb = exc.__traceback__
+        while tb is not None:
+            candidate = tb.tb_frame.f_locals.get("my_task")
+            if getattr(candidate, "task_spec", None) is not None:
+                task = candidate
+            tb = tb.tb_next
+    element_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
+    return ScriptFailure(element_id, f"script stopped: it ran past the time limit / 脚本运行超时被终止 ({exc})",
+                         _script_line([exc]), True)
+
+
 def _failure(exc: Exception) -> ScriptFailure:
     task = getattr(exc, "task", None)
     element_id = getattr(getattr(task, "task_spec", None), "bpmn_id", None)
-    cause: BaseException | None = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
-    timed_out = False
-    seen = 0
-    while cause is not None and seen < 10:
-        if isinstance(cause, ScriptTimeout):
-            timed_out = True
-            break
-        cause = getattr(cause, "exception", None) or cause.__cause__ or cause.__context__
-        seen += 1
+    causes = _causes(exc)
+    timed_out = any(isinstance(c, ScriptTimeout) for c in causes)
+    rejected = next((c for c in causes if isinstance(c, ScriptRejected)), None)
     if timed_out:
         message = f"script stopped: it ran past the time limit / 脚本运行超时被终止 ({exc})"
+    elif rejected is not None:
+        message = f"script refused by the sandbox / 脚本被沙箱拒绝: {rejected}"
     else:
         message = str(exc).split("\n")[0]
-        if isinstance(getattr(exc, "exception", None), ScriptRejected):
-            message = f"script refused by the sandbox / 脚本被沙箱拒绝: {exc.exception}"
-    return ScriptFailure(element_id, message, getattr(exc, "line_number", None) or None, timed_out)
+    line = getattr(exc, "line_number", None) or _script_line(causes)
+    return ScriptFailure(element_id, message, line or None, timed_out)
 
 
 class Case:
@@ -156,8 +186,8 @@ class Case:
         """Run engine tasks (scripts, gateways, decisions) until only waits remain."""
         try:
             self.workflow.do_engine_steps()
-        except ScriptTimeout as exc:  # raised outside a task wrapper (rare)
-            raise ScriptFailure(None, f"script stopped: time limit / 脚本运行超时 ({exc})", None, True) from None
+        except ScriptTimeout as exc:  # a BaseException: SpiffWorkflow's wrappers let it through
+            raise _timeout_failure(exc) from None
         except (WorkflowTaskException, SpiffWorkflowException) as exc:
             raise _failure(exc) from None
 
@@ -166,6 +196,8 @@ class Case:
         task.set_data(**copy.deepcopy(dict(data)))
         try:
             task.run()
+        except ScriptTimeout as exc:  # e.g. a postScript
+            raise _timeout_failure(exc, task) from None
         except (WorkflowTaskException, SpiffWorkflowException) as exc:
             raise _failure(exc) from None
         self.run()
