@@ -124,10 +124,6 @@ def create_demo_cases(rng: random.Random) -> dict[str, int]:
     created: dict[str, int] = {}
     if "recommendation" in deployed:
         created["recommendation"] = _recommendations(rng)
-    try:
-        from service.campaigns.operations import launch_campaign  # noqa: F401 - optional feature
-    except ImportError:
-        pass
     if "rectification" in deployed:
         branch = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "TZB-CL2201"))
         if branch is not None:
