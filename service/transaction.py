@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -20,10 +21,11 @@ def is_lock_conflict(exc: OperationalError) -> bool:
     return "locked" in text or "could not serialize" in text or "deadlock" in text
 
 
-def commit() -> None:
-    """Commit the session; a concurrent change to the same instance becomes a 409."""
+@contextlib.contextmanager
+def _conflicts_as_409() -> Iterator[None]:
+    """Roll back on any failure; a concurrent change to the same row becomes a 409."""
     try:
-        db.session.commit()
+        yield
     except StaleDataError:
         db.session.rollback()
         raise ApiError(409, "conflict") from None
@@ -32,6 +34,14 @@ def commit() -> None:
         if is_lock_conflict(exc):
             raise ApiError(409, "conflict") from None
         raise
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def commit() -> None:
+    with _conflicts_as_409():
+        db.session.commit()
 
 
 def transactional(fn: F) -> F:
@@ -39,20 +49,9 @@ def transactional(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with _conflicts_as_409():
             result = fn(*args, **kwargs)
-        except StaleDataError:
-            db.session.rollback()
-            raise ApiError(409, "conflict") from None
-        except OperationalError as exc:
-            db.session.rollback()
-            if is_lock_conflict(exc):
-                raise ApiError(409, "conflict") from None
-            raise
-        except BaseException:
-            db.session.rollback()
-            raise
-        commit()
+            db.session.commit()
         return result
 
     return wrapper  # type: ignore[return-value]
