@@ -70,7 +70,8 @@ def _q(tag: str) -> str:
 def _element_id(el: etree._Element) -> str | None:
     node: etree._Element | None = el
     while node is not None:
-        if node.get("id"):
+        # event definitions carry ids too (bpmn-js writes them), but users see and select the event
+        if node.get("id") and not etree.QName(node).localname.endswith("EventDefinition"):
             return node.get("id")
         node = node.getparent()
     return None
@@ -185,6 +186,14 @@ def lint_tree(tree: etree._ElementTree, *, known_roles: Iterable[str] | None) ->
                                            lane.sourceline))
             for ref in lane.findall("bpmn:flowNodeRef", NS):
                 lane_of[(ref.text or "").strip()] = name
+        ids = {el.get("id") for el in process.iter() if el.get("id")}
+        for flow in process.iter(_q("bpmn:sequenceFlow")):
+            for attr in ("sourceRef", "targetRef"):
+                ref = flow.get(attr) or ""
+                if ref not in ids:
+                    # SpiffWorkflow misreports a missing target and accepts a missing source (the case then stalls)
+                    report.issues.append(Issue(flow.get("id"), f"sequence flow {attr} '{ref}' names no element of the process "
+                                                               f"/ 顺序流的 {attr} '{ref}' 指向不存在的元素", flow.sourceline))
         for script in process.iter(_q("bpmn:script")):
             _check_code(report, script, script.text or "", "exec", "script")
         for tag in ("spiffworkflow:preScript", "spiffworkflow:postScript"):

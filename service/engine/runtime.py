@@ -17,6 +17,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
@@ -259,7 +260,10 @@ class Case:
             spec = task.task_spec
             ext = getattr(spec, "extensions", {}) or {}
             props = ext.get("properties", {}) or {}
-            due, reminders = waiting_timers.get(task.parent.id if task.parent else None, (None, []))
+            owner = task.parent
+            if owner is not None and isinstance(owner.task_spec, LoopTask):
+                owner = owner.parent  # a multi-instance child: boundary timers sit on the multi-instance task
+            due, reminders = waiting_timers.get(owner.id if owner else None, (None, []))
             views.append(TaskView(
                 id=str(task.id), name=spec.bpmn_id or spec.name, title=spec.bpmn_name or spec.bpmn_id or spec.name,
                 lane=spec.lane, form_schema=props.get("formJsonSchemaFilename"),
@@ -293,7 +297,7 @@ class Case:
     def next_timer_due(self) -> datetime | None:
         dues = []
         for pending in self.workflow.waiting_events():
-            if "Timer" in pending.event_type:
+            if "Timer" in pending.event_type or "TimeDate" in pending.event_type:  # TimeDateEventDefinition
                 due = parse_due(pending.value)
                 if due is not None:
                     dues.append(due)

@@ -44,6 +44,7 @@ def parse_due(value: object) -> datetime | None:
     if not isinstance(value, str):
         return None
     try:
-        return TimerEventDefinition.get_datetime(value)
+        due = TimerEventDefinition.get_datetime(value)
     except ValueError:
         return None
+    return datetime.combine(due.date(), due.time(), due.tzinfo)  # a plain datetime, not the clock subclass
