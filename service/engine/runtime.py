@@ -218,16 +218,23 @@ class Case:
 
     def deliver_message(self, name: str, payload: Mapping[str, Any] | None,
                         correlations: Mapping[str, Any] | None = None) -> None:
-        definition = None
+        definition, waiting = None, None
         for task in self.workflow.get_tasks(state=TaskState.WAITING):
             spec = task.task_spec
             if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, MessageEventDefinition) \
                     and spec.event_definition.name == name:
-                definition = spec.event_definition
+                definition, waiting = spec.event_definition, task
                 break
         if definition is None:
             raise MessageNotAccepted(name)
-        event = BpmnEvent(definition, payload=dict(payload or {}), correlations=dict(correlations or {}))
+        body = dict(payload or {})
+        if correlations is None and getattr(definition, "correlation_properties", None):
+            # a message from outside (the API) carries its correlation keys in the payload
+            try:
+                correlations = definition.get_correlations(waiting, body)
+            except Exception:  # a payload without the key cannot match a correlated wait
+                raise MessageNotAccepted(name) from None
+        event = BpmnEvent(definition, payload=body, correlations=dict(correlations or {}))
         try:
             self.workflow.send_event(event)
         except WorkflowException:

@@ -311,12 +311,14 @@ def _persist(instance: Instance, case: Case, hops: int) -> None:
     with db.session.no_autoflush:  # then one UPDATE of the instance row per step, not one per query
         _sync_tasks(instance, views, now)
         _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
+    outgoing = case.outgoing_messages()  # read (and drained) before saving, or they would be sent again
     instance.state = case.state_json()
     instance.updated_at = now
     if case.completed and instance.status == "running":
         data = case.data
         instance.status = "completed"
-        instance.outcome = str(data["outcome"]) if data.get("outcome") is not None else None
+        # cut to the column: an over-long value would fail every completion on PostgreSQL, leaving the case stuck
+        instance.outcome = str(data["outcome"])[:64] if data.get("outcome") is not None else None
         instance.completed_at = now
         instance.next_timer_at = None
         instance.milestone = _completed_milestone(instance)
@@ -327,7 +329,7 @@ def _persist(instance: Instance, case: Case, hops: int) -> None:
         instance.milestone = _milestone(instance, views)
     db.session.flush()
     if hops < MAX_MESSAGE_HOPS:
-        for message in case.outgoing_messages():
+        for message in outgoing:
             _route_message(instance, message.name, message.payload, message.correlations, hops + 1)
 
 
@@ -418,7 +420,7 @@ def _milestone(instance: Instance, views: list) -> str | None:
         if found and view.name in found.milestones:
             return found.milestones[view.name]
     if views:
-        return "、".join(dict.fromkeys(v.title for v in views))
+        return "、".join(dict.fromkeys(v.title for v in views))[:200]  # parallel steps: fit the column
     return "等待中 waiting"
 
 
@@ -439,6 +441,11 @@ def _apply_effects(instance: Instance, data: dict[str, Any]) -> None:
 def apply_effect(instance: Instance, effect: dict[str, Any]) -> None:
     kind = effect.get("kind")
     if kind == "start_process":
+        if latest_version(effect["process"]) is None:
+            # a pack may ask for a process nobody has deployed (yet): record that, do not fail the step
+            audit.record("effect_skipped", actor_id=None, instance_id=instance.id, kind=kind,
+                         process=effect["process"], subject=effect.get("subject"), reason="not_deployed")
+            return
         started = start_instance(None, effect["process"], effect["subject"], extra=effect.get("data") or {})
         audit.record("effect_start_process", actor_id=None, instance_id=instance.id, started=started.id)
     elif kind == "set_person":
