@@ -64,7 +64,10 @@ class ProcessDefinition:
     #: (lane, subject unit kind, task data) -> the role actually offered the task; lets one BPMN lane
     #: mean "the secretary of the subject unit" whether that unit is a League or a Party branch
     resolve_lane: Callable[[str, str | None, Mapping[str, Any]], str] | None = None
-    #: subject facts -> extra initial data (e.g. birth date, branch size)
+    #: defaults for optional start data (a start request or campaign may set these keys)
+    start_defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: subject facts -> initial data read from the roster (e.g. birth date, branch size); these values
+    #: win over anything in the start request, so nobody can start a case with their own "facts"
     initial_data: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     #: (outcome, final data, subject facts) -> declarative effects the service applies on completion
     on_complete: Callable[[str | None, Mapping[str, Any], Mapping[str, Any]], list[dict[str, Any]]] | None = None

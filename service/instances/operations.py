@@ -89,11 +89,12 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
     if actor is not None:
         _check_start_allowed(actor, key, subject)
     found = definition(key)
-    initial: dict[str, Any] = {}
-    if found and found.initial_data:
-        initial.update(found.initial_data(subject.facts))
+    initial: dict[str, Any] = dict(found.start_defaults) if found else {}
     initial.update(data)
     initial.update(extra or {})
+    if found and found.initial_data:
+        # the roster's facts win over start data: a candidate cannot send their own birth date
+        initial.update(found.initial_data(subject.facts))
     initial.update({"subject": subject.id, "subject_unit": subject.unit, "process": key,
                     "policies": policies_for(key)})
     now = clock.now()

@@ -54,6 +54,7 @@ def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
             db.session.rollback()
             break
         instance_id = instance.id
+        skip.add(instance_id)  # at most once per run: a timer due exactly now fires on the next poll
         due = clock.as_utc(instance.next_timer_at)
         try:
             with clock.frozen_at(moment):

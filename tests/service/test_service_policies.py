@@ -54,3 +54,23 @@ def test_landing_page(client, deploy, college):
     text = page.get_data(as_text=True)
     assert "已部署流程" in text and "approval" in text
     assert 'name="viewport"' in text  # usable on a phone
+
+
+def test_roster_facts_win_over_start_data(app, client, college, make_user, login, deploy, make_person):
+    app.extensions["pack"] = {"approval": ProcessDefinition(
+        key="approval", title="测试审批", title_en="Test approval", subject_kind="person",
+        start_roles=("member",), start_defaults={"track": "A"},
+        initial_data=lambda facts: {"birth_date": facts["birth_date"], "party_status": facts["party_status"]})}
+    deploy("approval")
+    make_person("2023010101", "张三", "TZB-JX2301")
+    make_user("zhangsan", [("member", "TZB-JX2301")], person="2023010101")
+    started = client.post("/api/v1/instances", headers=login("zhangsan"), json={
+        "process": "approval", "subject": "2023010101",
+        "data": {"birth_date": "1990-01-01", "party_status": "full", "track": "B"}})
+    assert started.status_code == 201, started.get_json()
+    from service.instances.models import Instance
+    from service.instances.operations import restore_case
+
+    data = restore_case(db.session.get(Instance, started.get_json()["id"])).data
+    assert data["birth_date"] == "2004-03-01" and data["party_status"] == "applicant"  # from the roster
+    assert data["track"] == "B"  # optional start data is the caller's to choose
