@@ -15,6 +15,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
@@ -176,6 +177,19 @@ def _failure(exc: Exception) -> ScriptFailure:
     return ScriptFailure(element_id, message, line or None, timed_out)
 
 
+def _message_definitions(task: Any) -> list[MessageEventDefinition]:
+    """The message events a waiting task catches (directly, or as one branch of an event-based gateway)."""
+    spec = task.task_spec
+    if not isinstance(spec, CatchingEvent):
+        return []
+    definition = spec.event_definition
+    if isinstance(definition, MessageEventDefinition):
+        return [definition]
+    if isinstance(definition, MultipleEventDefinition):
+        return [d for d in definition.event_definitions if isinstance(d, MessageEventDefinition)]
+    return []
+
+
 class Case:
     """One running workflow. Every method may raise ScriptFailure when the engine runs scripts."""
 
@@ -220,10 +234,9 @@ class Case:
                         correlations: Mapping[str, Any] | None = None) -> None:
         definition, waiting = None, None
         for task in self.workflow.get_tasks(state=TaskState.WAITING):
-            spec = task.task_spec
-            if isinstance(spec, CatchingEvent) and isinstance(spec.event_definition, MessageEventDefinition) \
-                    and spec.event_definition.name == name:
-                definition, waiting = spec.event_definition, task
+            found = next((d for d in _message_definitions(task) if d.name == name), None)
+            if found is not None:
+                definition, waiting = found, task
                 break
         if definition is None:
             raise MessageNotAccepted(name)
@@ -308,10 +321,22 @@ class Case:
                 due = parse_due(pending.value)
                 if due is not None:
                     dues.append(due)
+        for task in self._event_gateways():  # an event-based gateway keeps its timer's due time itself
+            if any(isinstance(d, TimerEventDefinition) for d in task.task_spec.event_definition.event_definitions):
+                due = parse_due(task.internal_data.get("event_value"))
+                if due is not None:
+                    dues.append(due)
         return min(dues) if dues else None
 
     def waiting_messages(self) -> set[str]:
-        return {p.name for p in self.workflow.waiting_events() if "Message" in p.event_type}
+        names = {p.name for p in self.workflow.waiting_events() if "Message" in p.event_type}
+        for task in self._event_gateways():
+            names |= {d.name for d in _message_definitions(task)}
+        return names
+
+    def _event_gateways(self) -> list[Any]:
+        return [t for t in self.workflow.get_tasks(state=TaskState.WAITING)
+                if isinstance(getattr(t.task_spec, "event_definition", None), MultipleEventDefinition)]
 
     def outgoing_messages(self) -> list[OutgoingMessage]:
         """Messages thrown that nothing in this instance caught (to deliver to other instances)."""
