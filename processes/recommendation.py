@@ -236,6 +236,7 @@ DEFINITION = ProcessDefinition(
         "meeting_approval": "团总支批准召开推优大会",
         "meeting_record": "推优大会",
         "committee_opinion": "支委会组织意见",
+        "publicity_wait": "公示中",
         "investigate_objection": "异议调查",
         "general_branch_review": "团总支审核",
         "party_branch_decision": "党支部研究决定",

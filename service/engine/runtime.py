@@ -334,6 +334,11 @@ class Case:
             names |= {d.name for d in _message_definitions(task)}
         return names
 
+    def waiting_elements(self) -> list[str]:
+        """BPMN ids of the events the case waits at (a notice period, a receive task, a gateway)."""
+        return [t.task_spec.bpmn_id for t in self.workflow.get_tasks(state=TaskState.WAITING)
+                if isinstance(t.task_spec, CatchingEvent) and getattr(t.task_spec, "bpmn_id", None)]
+
     def _event_gateways(self) -> list[Any]:
         return [t for t in self.workflow.get_tasks(state=TaskState.WAITING)
                 if isinstance(getattr(t.task_spec, "event_definition", None), MultipleEventDefinition)]

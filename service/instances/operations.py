@@ -327,7 +327,7 @@ def _persist(instance: Instance, case: Case, hops: int) -> None:
         _apply_effects(instance, data)
     else:
         instance.next_timer_at = case.next_timer_due() if instance.status == "running" else None
-        instance.milestone = _milestone(instance, views)
+        instance.milestone = _milestone(instance, views, case)
     db.session.flush()
     if hops < MAX_MESSAGE_HOPS:
         for message in outgoing:
@@ -413,13 +413,16 @@ def _route_message(source: Instance, name: str, payload: Any, correlations: dict
     audit.record("message_undelivered", actor_id=None, instance_id=source.id, message=name)
 
 
-def _milestone(instance: Instance, views: list) -> str | None:
+def _milestone(instance: Instance, views: list, case: Case) -> str | None:
     if instance.status == "error":
         return "出错，待管理员处理 error"
     found = definition(instance.process_key)
     for view in views:
         if found and view.name in found.milestones:
             return found.milestones[view.name]
+    for element in case.waiting_elements() if not views else []:
+        if found and element in found.milestones:
+            return found.milestones[element]
     if views:
         return "、".join(dict.fromkeys(v.title for v in views))[:200]  # parallel steps: fit the column
     return "等待中 waiting"

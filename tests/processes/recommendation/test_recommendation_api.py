@@ -119,7 +119,7 @@ def test_the_recommendation_journey_over_http(api: Api, db_session: Any) -> None
     with api.at(beijing(2026, 11, 27)):
         api.complete("committee1", "committee_opinion", {"opinion": "同意推荐。"})
         state = api.call("tzz", "GET", f"/api/v1/instances/{case_id}", 200)
-    assert state["ready_tasks"] == []
+    assert state["ready_tasks"] == [] and state["milestone"] == "公示中"
     assert datetime.fromisoformat(state["next_timer_at"]).replace(tzinfo=None) == datetime(2026, 12, 4, 15, 59, 59)
 
     # anyone in the college may object; the general branch investigates and dismisses it
