@@ -55,6 +55,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_api(app)
     register_cli(app)
     from .home.routes import bp as home_bp
+    from .webui import init_web
 
     app.register_blueprint(home_bp)
+    init_web(app)  # the server-rendered pages: language, CSRF, login session, inbox
     return app

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, g, request, session
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from service.auth.actor import Actor
 from service.errors import ApiError
 from service.extensions import db
+
+from .input_guard import refuse_unusable_input
 
 
 def _load_actor() -> None:
@@ -48,9 +53,20 @@ def require_admin() -> Actor:
     return actor
 
 
+class RowIdConverter(IntegerConverter):
+    """`<int:...>` in a route names a row: an id past the INTEGER column range is a 404 (and documented
+    as such), not an overflow error from the database driver (a 500)."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_api(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from service.api.schemas import ErrorSchema
     from service.auth.routes import blp as auth_blp
+    from service.campaigns.routes import blp as campaigns_blp
     from service.inbox.routes import blp as inbox_blp
     from service.instances.routes import blp as instances_blp
     from service.modeler.routes import blp as modeler_blp
@@ -67,11 +83,12 @@ def register_api(app: Flask) -> None:
                                                         '{"error": {"code", "message", "details"}}.'}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp):
+    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp, campaigns_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
     @app.before_request
     def _authenticate_api_requests() -> None:
         if request.path.startswith("/api/"):
             _load_actor()
+            refuse_unusable_input()
     app.extensions["api"] = api

@@ -40,6 +40,7 @@ class Instance(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True)  # service/campaigns
 
     version: Mapped[ProcessVersion] = relationship(lazy="joined")
 

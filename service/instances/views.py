@@ -55,7 +55,8 @@ def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
     } for i in instances]
 
 
-def instance_detail(instance: Instance) -> dict[str, Any]:
+def instance_detail(instance: Instance, *, with_comments: bool = False) -> dict[str, Any]:
+    """`with_comments`: each completion's free-text "comment" field too (for the case's approvers)."""
     view = instance_views([instance])[0]
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                      .order_by(AuditEvent.at, AuditEvent.id)))
@@ -65,5 +66,12 @@ def instance_detail(instance: Instance) -> dict[str, Any]:
         "task": e.details.get("task"),
         # submitted data stays out of the history view: it may hold restricted values (votes, opinions)
         "details": {k: v for k, v in e.details.items() if k not in ("data",)},
+        **({"comment": _comment(e.details)} if with_comments else {}),
     } for e in events]
     return view
+
+
+def _comment(details: dict[str, Any]) -> str | None:
+    data = details.get("data")
+    comment = data.get("comment") if isinstance(data, dict) else None
+    return comment if isinstance(comment, str) and comment.strip() else None

@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from service import audit, clock
-from service.engine import InvalidProcess, Issue, compile_process, peek_process_id
+from service.engine import CompiledProcess, InvalidProcess, Issue, compile_process, peek_process_id
 from service.errors import ApiError
 from service.extensions import db
 from service.pack import ROLES
@@ -77,6 +77,7 @@ def deploy_bpmn(xml: bytes | str, *, filename: str = "upload.bpmn", actor_id: in
     if subject_kind not in ("person", "org_unit"):
         issues.append(Issue(key, "the process has no subject kind: add the process property subjectKind = person | "
                                  "org_unit / 流程缺少 subjectKind 属性 (person 或 org_unit)"))
+    issues += _length_issues(compiled)
     forms: dict[str, object] = {}
     for task in compiled.report.user_tasks:
         for ref in (task.form_schema, task.form_ui_schema):
@@ -108,6 +109,20 @@ def deploy_bpmn(xml: bytes | str, *, filename: str = "upload.bpmn", actor_id: in
     audit.record("process_deployed", actor_id=actor_id, process=key, version=version.number, checksum=checksum,
                  comment=comment)
     return DeployResult(version, True, compiled.warnings)
+
+
+def _length_issues(compiled: CompiledProcess) -> list[Issue]:
+    """Ids and names are stored in bounded columns (process key 100, task id 100, names and titles 200,
+    form file names 200); PostgreSQL refuses longer values, so a case could never start or move on."""
+    limits = [(compiled.process_id, compiled.process_id, 100, "process id", None),
+              (compiled.process_id, compiled.name, 200, "process name", None)]
+    for task in compiled.report.user_tasks:
+        limits += [(task.element_id, task.element_id, 100, "task id", task.line),
+                   (task.element_id, task.title, 200, "task name", task.line),
+                   (task.element_id, task.form_schema, 200, "form file name", task.line),
+                   (task.element_id, task.form_ui_schema, 200, "UI schema file name", task.line)]
+    return [Issue(element, f"{what} is longer than {limit} characters / {what} 超过 {limit} 个字符", line)
+            for element, value, limit, what, line in limits if value and len(value) > limit]
 
 
 def _latest(model: ProcessModel | None) -> ProcessVersion | None:

@@ -73,6 +73,8 @@ class Versions(MethodView):
         if len(body) > MAX_BPMN_BYTES:
             raise ApiError(413, "payload_too_large")
         comment = request.args.get("comment")
+        if comment is not None and len(comment) > 500:  # the column's size (PostgreSQL refuses more)
+            raise ApiError(422, "validation_failed", details=[{"field": "comment", "message": "at most 500 characters"}])
         result = deploy_bpmn(body, filename=f"{key}.bpmn", actor_id=actor.user_id, comment=comment)
         if result.version.model.key != key:
             raise ApiError(422, "invalid_bpmn", details=[{

@@ -1,0 +1,361 @@
+"""Shared helpers for the benchmarks: a fresh SQLite database, a seeded org, the test process
+deployed, and a real HTTP server on loopback in a subprocess (gunicorn if installed, else
+`flask run`). Benchmarks print figures; they are not tests.
+
+Everything here is bounded: server start-up waits at most START_TIMEOUT seconds, and the server
+process group is always killed when the `Server` context exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DATA = ROOT / "tests" / "data"
+BPMN_DIR = DATA / "bpmn"
+FORMS_DIR = DATA / "forms"
+APPROVAL_BPMN = BPMN_DIR / "approval.bpmn"
+PASSWORD = "bench-pass-1"
+HASH_METHOD = "pbkdf2:sha256:1000"  # cheap: logins are not what we measure
+SECRET_KEY = "bench-secret-key"
+START_TIMEOUT = 60.0
+
+
+# -- database -----------------------------------------------------------------------------------------
+def fresh_database(name: str) -> str:
+    """A new, empty SQLite file under /tmp; returns its SQLAlchemy URL."""
+    path = Path(f"/tmp/bench-{name}-{os.getpid()}.db")
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+    return f"sqlite:///{path}"
+
+
+def remove_database(url: str) -> None:
+    path = url.removeprefix("sqlite:///")
+    if not path.startswith("/tmp/bench-"):
+        return
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{path}{suffix}").unlink()
+
+
+def app_config(url: str, **extra: Any) -> dict[str, Any]:
+    config = {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "SECRET_KEY": SECRET_KEY,
+        "PASSWORD_HASH_METHOD": HASH_METHOD,
+        "BPMN_DIR": str(BPMN_DIR),
+        "FORMS_DIR": str(FORMS_DIR),
+    }
+    config.update(extra)
+    return config
+
+
+def make_app(url: str, **extra: Any) -> Any:
+    from service import create_app
+
+    return create_app(app_config(url, **extra))
+
+
+def migrate(app: Any) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+
+
+# -- org, users, process ---------------------------------------------------------------------------------
+@dataclass
+class Org:
+    """Codes of what `seed_org` created. League branch i is `TZB-{i:03d}`; its paired Party branch
+    is `DZB-{i // 5:03d}`."""
+
+    league_branches: list[str]
+    party_branches: list[str]
+    units: int
+    admin: str = "admin"
+    members: list[str] = field(default_factory=list)  # usernames (each with a person in league_branches[0])
+    member_people: dict[str, str] = field(default_factory=dict)  # username -> person id
+    secretary: str = "secretary"  # league_branch_secretary at league_branches[0]
+
+
+def seed_org(app: Any, *, league_branches: int = 4, members: int = 4, password: str = PASSWORD) -> Org:
+    """One 党总支 + 团总支 pair, Party branches (one per 5 League branches) and `league_branches`
+    League branches; an admin, `members` member users with a person each in the first League branch,
+    and that branch's League secretary (a person in the second branch, so separation of duty holds)."""
+    from datetime import date
+
+    from werkzeug.security import generate_password_hash
+
+    from service.extensions import db
+    from service.org.models import OrgUnit, Person, RoleAssignment, User
+
+    pw_hash = generate_password_hash(password, method=HASH_METHOD)
+    with app.app_context():
+        dzz = OrgUnit(code="DZZ", name="党总支", kind="party_general_branch")
+        tzz = OrgUnit(code="TZZ", name="团总支", kind="league_general_branch", paired_with=dzz)
+        db.session.add_all([dzz, tzz])
+        party: list[OrgUnit] = []
+        for j in range((league_branches + 4) // 5):
+            party.append(OrgUnit(code=f"DZB-{j:03d}", name=f"党支部{j}", kind="party_branch", parent=dzz))
+        league: list[OrgUnit] = []
+        for i in range(league_branches):
+            league.append(OrgUnit(code=f"TZB-{i:03d}", name=f"团支部{i}", kind="league_branch", parent=tzz,
+                                  paired_with=party[i // 5], founded=date(2023, 9, 15)))
+        db.session.add_all(party + league)
+        db.session.flush()
+
+        def person(pid: str, name: str, unit: OrgUnit) -> Person:
+            p = Person(id=pid, name=name, gender="男", birth_date=date(2004, 3, 1), org_unit=unit,
+                       league_member=True, league_joined=date(2019, 5, 4), party_status="applicant",
+                       party_applied=date(2024, 10, 10))
+            db.session.add(p)
+            return p
+
+        def user(username: str, roles: Sequence[tuple[str, OrgUnit | None]], person_id: str | None = None) -> User:
+            u = User(username=username, person_id=person_id, password_hash=pw_hash)
+            for role, unit in roles:
+                u.roles.append(RoleAssignment(role=role, org_unit=unit))
+            db.session.add(u)
+            return u
+
+        org = Org([u.code for u in league], [u.code for u in party], len(league) + len(party) + 2)
+        user("admin", [("admin", None)])
+        for k in range(members):
+            pid = f"2023{k:06d}"
+            person(pid, f"成员{k}", league[0])
+            name = f"member{k}"
+            user(name, [("member", league[0])], pid)
+            org.members.append(name)
+            org.member_people[name] = pid
+        other = league[1] if len(league) > 1 else league[0]
+        person("2099000001", "书记", other)
+        user("secretary", [("league_branch_secretary", league[0]), ("member", other)], "2099000001")
+        db.session.commit()
+    return org
+
+
+def deploy_approval(app: Any) -> int:
+    """Deploy tests/data/bpmn/approval.bpmn; returns the ProcessVersion id."""
+    from service.extensions import db
+    from service.modeler.operations import deploy_bpmn
+
+    with app.app_context():
+        result = deploy_bpmn(APPROVAL_BPMN.read_bytes(), filename="approval.bpmn")
+        db.session.commit()
+        return result.version.id
+
+
+def prepare_database(name: str, **seed: Any) -> tuple[str, Org, int]:
+    """Fresh database, migrated, org seeded, approval deployed: (url, org, version id)."""
+    url = fresh_database(name)
+    app = make_app(url)
+    migrate(app)
+    org = seed_org(app, **seed)
+    version_id = deploy_approval(app)
+    with app.app_context():
+        from service.extensions import db
+
+        db.engine.dispose()
+    return url, org, version_id
+
+
+# -- HTTP server in a subprocess ---------------------------------------------------------------------------
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def have_gunicorn() -> bool:
+    return importlib.util.find_spec("gunicorn") is not None
+
+
+def _die_with_parent() -> None:
+    """In the server child: get SIGTERM if the benchmark process dies (Linux), so no server outlives it."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into SystemExit so `with Server(...)` blocks still stop their server."""
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+class Server:
+    """`with Server(url, workers=2) as server: server.base` — the service on 127.0.0.1:<free port>."""
+
+    def __init__(self, database_url: str, *, workers: int = 2, threads: int = 1, kind: str | None = None,
+                 log_path: str | None = None, extra_env: dict[str, str] | None = None):
+        self.database_url = database_url
+        self.workers = workers
+        self.threads = threads
+        self.kind = kind or ("gunicorn" if have_gunicorn() else "flask")
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path or f"/tmp/bench-server-{os.getpid()}-{self.port}.log"
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def description(self) -> str:
+        if self.kind == "gunicorn":
+            return f"gunicorn, {self.workers} sync worker(s)" + (f" x {self.threads} threads" if self.threads > 1 else "")
+        return "flask run (werkzeug, threaded)"
+
+    def command(self) -> list[str]:
+        bindir = Path(sys.executable).parent
+        if self.kind == "gunicorn":
+            cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                   "--log-level", "warning", "--timeout", "60"]
+            if self.threads > 1:
+                cmd += ["--threads", str(self.threads)]
+            return [*cmd, "service:create_app()"]
+        flask = bindir / "flask"
+        head = [str(flask)] if flask.exists() else [sys.executable, "-m", "flask"]
+        return [*head, "--app", "service", "run", "--host", "127.0.0.1", "--port", str(self.port),
+                "--with-threads", "--no-reload", "--no-debugger"]
+
+    def __enter__(self) -> Server:
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET_KEY, "BPMN_DIR": str(BPMN_DIR),
+            "FORMS_DIR": str(FORMS_DIR), "PASSWORD_HASH_METHOD": HASH_METHOD, "PYTHONUNBUFFERED": "1",
+        })
+        env.update(self.extra_env)
+        env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self._log = log
+        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True, preexec_fn=_die_with_parent)
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        probe = f"{self.base}/api/v1/me"  # 401 without a token: the app answers
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log_path}:\n"
+                                   + Path(self.log_path).read_text(errors="replace")[-3000:])
+            try:
+                urllib.request.urlopen(probe, timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not answer within {START_TIMEOUT:.0f}s; see {self.log_path}")
+
+    def __exit__(self, *exc: Any) -> None:
+        proc = self.proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=10)
+        self.proc = None
+        with contextlib.suppress(Exception):
+            self._log.close()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time so far of every live process of the server (master and workers)."""
+        if self.proc is None:
+            return 0.0
+        return process_group_cpu(self.proc.pid)
+
+    def log_tail(self, chars: int = 2000) -> str:
+        with contextlib.suppress(OSError):
+            return Path(self.log_path).read_text(errors="replace")[-chars:]
+        return ""
+
+
+def process_group_cpu(pgid: int) -> float:
+    """Sum of utime + stime (seconds) of the live processes in a process group (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # after the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def load_average() -> str:
+    try:
+        return "load average " + " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+# -- figures ---------------------------------------------------------------------------------------------
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100) of a non-empty sequence."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(1, min(len(ordered), int(-(-q * len(ordered) // 100))))
+    return ordered[rank - 1]
+
+
+def summary_ms(values_s: Sequence[float]) -> str:
+    ms = [v * 1000 for v in values_s]
+    return (f"p50 {percentile(ms, 50):7.2f} ms  p95 {percentile(ms, 95):7.2f} ms  "
+            f"max {max(ms):7.2f} ms  (n={len(ms)}, mean {statistics.fmean(ms):.2f})")
+
+
+def machine() -> str:
+    import platform
+
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPU(s), {platform.machine()}"
+
+
+@contextlib.contextmanager
+def timed(label: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    print(f"  ({label}: {time.perf_counter() - start:.1f}s)")

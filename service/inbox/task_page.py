@@ -1,0 +1,64 @@
+"""The task page: the step's instructions, the case, its history and the form (or why there is none)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import render_template
+from sqlalchemy import select
+
+from service.auth.actor import Actor
+from service.extensions import db
+from service.instances import operations
+from service.instances.access import may_act
+from service.instances.models import HumanTask, Instance
+from service.instances.views import instance_detail, usernames
+
+from .drafts import draft_for
+from .presenters import history_rows, process_names, subject_labels
+from .queries import prefill
+
+EMPTY_FORM: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+def _sees_comments(actor: Actor, instance: Instance) -> bool:
+    """Approvers read each other's comments; the person a case is about does not see them here."""
+    own_case = instance.subject_kind == "person" and instance.subject == actor.person_id
+    return actor.is_admin or not own_case
+
+
+def _current_values(instance: Instance, task: HumanTask, schema: dict[str, Any]) -> dict[str, Any]:
+    case = operations.restore_case(instance)
+    current = next((v for v in case.ready_human_tasks() if v.id == task.engine_task_id), None)
+    return prefill(current.data, schema) if current else {}
+
+
+def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
+              errors: list[dict[str, str]] | None = None, message: str | None = None,
+              status: int = 200) -> tuple[str, int]:
+    """Render a task for `actor` (404 if they may not see it). After a rejected submission, `data` is
+    what they typed and `errors` says what is wrong with it, field by field."""
+    task = operations.get_task_for(actor, task_id)
+    instance = db.session.get(Instance, task.instance_id)
+    assert instance is not None
+    ready = task.status == "ready" and instance.status == "running"
+    mine_to_do = ready and may_act(actor, task)
+    actionable = mine_to_do and task.claimed_by in (None, actor.user_id)
+    schema = operations.form_schema(instance, task) or EMPTY_FORM
+    draft = draft_for(actor, task) if actionable else None
+    if actionable and data is None:
+        data = draft.data if draft else _current_values(instance, task, schema)
+    detail = instance_detail(instance, with_comments=_sees_comments(actor, instance))
+    titles = dict(db.session.execute(select(HumanTask.name, HumanTask.title)
+                                     .where(HumanTask.instance_id == instance.id)).all())
+    names = usernames([task.claimed_by, task.completed_by])
+    return render_template(
+        "inbox/task.html", task=task, instance=instance, detail=detail, history=history_rows(detail["history"], titles),
+        subject=subject_labels([instance.subject]).get(instance.subject, {"name": instance.subject, "unit": None}),
+        process_name=process_names().get(instance.process_key, instance.process_key),
+        claimed_by=names.get(task.claimed_by) if task.claimed_by else None,
+        completed_by=names.get(task.completed_by) if task.completed_by else None,
+        actionable=actionable, may_claim=actionable and task.claimed_by is None and task.assigned_user_id != actor.user_id,
+        may_unclaim=ready and task.claimed_by is not None and (task.claimed_by == actor.user_id or actor.is_admin),
+        schema=schema, ui_schema=operations.form_ui_schema(instance, task) or {}, data=data or {},
+        errors=errors or [], message=message, draft_saved_at=draft.saved_at if draft else None), status

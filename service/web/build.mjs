@@ -1,0 +1,19 @@
+// Bundles the browser islands into service/static/dist/ (minified, no CDN): `npm run build`.
+import { build } from "esbuild";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+await build({
+  entryPoints: [path.join(here, "src/task-form.jsx")],
+  outdir: path.join(here, "../static/dist"),
+  bundle: true,
+  minify: true,
+  format: "iife",
+  target: ["es2019"],
+  jsx: "automatic",
+  legalComments: "linked",
+  define: { "process.env.NODE_ENV": '"production"' },
+  logLevel: "warning",
+});

@@ -1,0 +1,119 @@
+"""What the server-rendered pages share: language (Flask-Babel, Chinese first), CSRF protection of
+every form (Flask-WTF), the session login, the base layout and the error page.
+
+The JSON API under /api/ keeps its own scheme (bearer tokens, or the session plus an X-CSRFToken
+header checked in service.api); Flask-WTF keeps the session's raw token in session["csrf_token"],
+the same value that check compares with."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, render_template, request
+from flask_babel import Babel, format_datetime
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from service.errors import ApiError
+
+from .session import session_actor
+
+LANGUAGES = {"zh_CN": "中文", "en": "English"}
+LANG_COOKIE = "lang"
+
+babel = Babel()
+csrf = CSRFProtect()
+bp = Blueprint("webui", __name__, template_folder="templates")
+
+
+def requested_language() -> str | None:
+    """A `lang` query parameter (which the page then remembers in a cookie), else the cookie."""
+    for value in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if value in LANGUAGES:
+            return value
+    return None
+
+
+def select_locale() -> str:
+    return requested_language() or "zh_CN"
+
+
+def is_english() -> bool:
+    return select_locale() == "en"
+
+
+def localized(text: str | None) -> str:
+    """Messages the operations write as "中文 / English": the half for the page's language."""
+    if not text:
+        return ""
+    zh, sep, en = text.partition(" / ")
+    return (en if is_english() else zh) if sep else text
+
+
+def error_message(exc: ApiError) -> str:
+    from service.errors import MESSAGES
+
+    if exc.message:
+        return localized(exc.message)
+    zh, en = MESSAGES.get(exc.code, (exc.code, exc.code))
+    return en if is_english() else zh
+
+
+def render_error(status: int, message: str) -> tuple[str, int]:
+    return render_template("error.html", status=status, message=message), status
+
+
+def _switch_language_url(code: str) -> str:
+    args = {k: v for k, v in request.args.items(multi=True) if k != "lang"}
+    return request.path + "?" + urlencode([*args.items(), ("lang", code)])
+
+
+def _format_time(value: Any, pattern: str = "yyyy-MM-dd HH:mm") -> str:
+    return format_datetime(value, pattern) if value else ""
+
+
+def init_web(app: Flask) -> None:
+    """Attach the page machinery and register every page blueprint."""
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    # a browser session lasts as long as an API token
+    app.config["PERMANENT_SESSION_LIFETIME"] = app.config.get("TOKEN_LIFETIME_SECONDS", 12 * 3600)
+    # a form may stay open for hours (a long opinion); the token lives as long as the session
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # the pages call protect() themselves below, so that /api/ keeps its own check
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+
+    @app.before_request
+    def _protect_page_forms() -> None:
+        if not request.path.startswith("/api/"):
+            csrf.protect()
+
+    @app.after_request
+    def _remember_language(response: Response) -> Response:
+        wanted = request.args.get("lang")
+        if wanted in LANGUAGES and request.cookies.get(LANG_COOKIE) != wanted:
+            response.set_cookie(LANG_COOKIE, wanted, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+        return response
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(exc: CSRFError):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/api/"):
+            return ApiError(400, "bad_request", exc.description).response()
+        from flask_babel import gettext as _
+
+        return render_error(400, _("页面已过期或来源不明（CSRF 校验失败），请返回后刷新页面再试。"))
+
+    @app.context_processor
+    def _page_globals() -> dict[str, Any]:
+        return {"current_actor": session_actor(), "languages": LANGUAGES, "current_language": select_locale(),
+                "switch_language_url": _switch_language_url, "fmt_time": _format_time}
+
+    from service.auth.pages import bp as auth_pages
+    from service.inbox.pages import bp as inbox_pages
+
+    app.register_blueprint(bp)
+    app.register_blueprint(auth_pages)
+    app.register_blueprint(inbox_pages)
