@@ -11,7 +11,15 @@ PYTEST_ARGS ?=
 
 .PHONY: setup run test test-sqlite test-postgres lint bench clean
 
-setup: $(STAMP)
+WEB := service/web
+WEB_STAMP := service/static/dist/.build-stamp
+
+setup: $(STAMP) $(WEB_STAMP)
+
+# the browser islands (rjsf task form), bundled from the npm registry with the lockfile
+$(WEB_STAMP): $(WEB)/package-lock.json $(WEB)/build.mjs $(wildcard $(WEB)/src/*)
+	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
+	@touch $(WEB_STAMP)
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

@@ -141,6 +141,7 @@ def test_drafts_only_for_tasks_one_may_do(client: Any, review: Any) -> None:
     refused = client.post(f"/inbox/tasks/{review.id}", data={"csrf_token": token, "intent": "draft", "data": "{}"})
     assert refused.status_code == 403
     sign_in(client, "sec1")
+    token = csrf_from(client.get(f"/inbox/tasks/{review.id}").get_data(as_text=True))  # a new session's token
     huge = '{"comment": "' + "长" * 30_000 + '"}'
     too_big = client.post(f"/inbox/tasks/{review.id}", data={"csrf_token": token, "intent": "draft", "data": huge})
     assert too_big.status_code == 413
