@@ -7,20 +7,24 @@ domain values filled up with plausible values for the form's other required fiel
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from service import clock
 from service.auth.operations import actor_for
+from service.errors import ApiError
 from service.extensions import db
 from service.instances.access import may_act
 from service.instances.models import HumanTask, Instance
-from service.instances.operations import complete_task, form_schema, start_instance
+from service.instances.operations import complete_task, fire_timers, form_schema, start_instance
 from service.modeler.models import ProcessModel
 from service.org.models import OrgUnit, Person, RoleAssignment, User
+
+log = logging.getLogger(__name__)
 
 
 def sample_value(schema: dict[str, Any], rng: random.Random) -> Any:
@@ -84,25 +88,44 @@ def advance(instance: Instance, steps: list[tuple[str, dict[str, Any]]], rng: ra
         user = _acting_user(task) if task else None
         if task is None or user is None:
             break
-        complete_task(actor_for(user), task.id, fill(form_schema(instance, task), data, rng))
+        try:
+            complete_task(actor_for(user), task.id, fill(form_schema(instance, task), data, rng))
+        except ApiError as exc:  # the demo leaves such a case at this step rather than fail to load
+            log.warning("demo case %s stopped at %s: %s %s", instance.id, name, exc.code, exc.details)
+            break
         done += 1
     return done
 
 
 def _recommendation_steps(rng: random.Random, branch: OrgUnit, stage: int) -> list[tuple[str, dict[str, Any]]]:
-    members = 25
-    present = rng.randint(19, 24)
-    yes = rng.randint(14, present)
+    members = db.session.scalar(select(func.count()).select_from(Person).where(
+        Person.org_unit_id == branch.id, Person.league_member.is_(True))) or 25
+    present = rng.randint(members * 3 // 4, members)
+    yes = rng.randint(members // 2 + 1, present)
     meeting = (clock.now().date() - timedelta(days=3)).isoformat()
     steps: list[tuple[str, dict[str, Any]]] = [
-        ("apply", {"statement": "我志愿申请加入中国共产党，请团组织推荐。"}),
+        ("apply", {"statement": "我志愿申请加入中国共产党，请团组织推荐。", "league_discipline": False,
+                   "evaluation": "excellent", "failed_course": False, "dues_in_arrears": False,
+                   "academic_standing": f"专业排名 {rng.randint(1, 15)}/{members}"}),
         ("committee_review", {"decision": "approve", "reason": "表现突出"}),
-        ("meeting_approval", {"decision": "approve", "meeting_date": meeting}),
+        ("meeting_approval", {"decision": "approve", "meeting_date": meeting, "meeting_time": "14:30",
+                              "meeting_place": "第一教学楼 201"}),
         ("meeting_record", {"entitled": members, "present": present, "yes": yes, "no": present - yes, "abstain": 0,
                             "ballots_issued": present, "ballots_collected": present, "meeting_date": meeting}),
         ("committee_opinion", {"opinion": "该同志思想上进，学习成绩优良，同意推荐。"}),
     ]
     return steps[:stage]
+
+
+def _after_notice(instance: Instance, candidate: Person, rng: random.Random) -> None:
+    """Let the public notice run out (the clock moved past it), then the reviews that follow."""
+    with clock.frozen_at(clock.now() + timedelta(days=12)):
+        fire_timers(instance)
+        contacts = list(db.session.scalars(select(Person.id).where(
+            Person.party_status == "full", Person.id != candidate.id).limit(2)))
+        advance(instance, [("general_branch_review", {"decision": "approve", "comment": "同意推荐"}),
+                           ("party_branch_decision", {"decision": "accept", "contacts": contacts,
+                                                      "reason": "同意列为入党积极分子"})], rng)
 
 
 def _recommendations(rng: random.Random) -> int:
@@ -114,9 +137,30 @@ def _recommendations(rng: random.Random) -> int:
             .order_by(Person.id)))[:3]
         for candidate in candidates:
             instance = start_instance(None, "recommendation", candidate.id)
-            advance(instance, _recommendation_steps(rng, branch, rng.randint(0, 5)), rng)
+            stage = rng.randint(0, 7)
+            if advance(instance, _recommendation_steps(rng, branch, stage), rng) == 5 and stage == 7:
+                _after_notice(instance, candidate, rng)
             count += 1
     return count
+
+
+def _campaign(rng: random.Random) -> int:
+    """This year's assessment campaign, launched by the League general branch secretary; a few
+    branches have already filed their self-assessment."""
+    from service.campaigns.operations import launch_campaign
+
+    secretary = db.session.scalar(select(User).where(User.username == "tzz_shuji"))
+    if secretary is None:
+        return 0
+    today = clock.now().date()
+    _, instances = launch_campaign(actor_for(secretary), "branch_assessment", today.year, today + timedelta(days=30))
+    for instance in instances[:4]:
+        scores = {"committee_work": rng.randint(22, 30), "organisational_life": rng.randint(20, 30),
+                  "recommendation": rng.randint(10, 15), "registration": rng.randint(7, 10),
+                  "activities": rng.randint(9, 15)}
+        advance(instance, [("self_assessment", {"scores": scores, "evidence": "支部工作台账、活动照片",
+                                                "representative": "团员代表"})], rng)
+    return len(instances)
 
 
 def create_demo_cases(rng: random.Random) -> dict[str, int]:
@@ -128,8 +172,11 @@ def create_demo_cases(rng: random.Random) -> dict[str, int]:
         branch = db.session.scalar(select(OrgUnit).where(OrgUnit.code == "TZB-CL2201"))
         if branch is not None:
             deadline = (clock.now() + timedelta(days=60)).date().isoformat()
-            start_instance(None, "rectification", branch.code, extra={
+            case = start_instance(None, "rectification", branch.code, extra={
                 "problems": ["组织生活会记录不完整", "团费收缴不及时"], "deadline": deadline,
                 "issuer": "league_general_branch"})
+            advance(case, [("acknowledge", {"acknowledged": True, "note": "已收到，立即整改"})], rng)
             created["rectification"] = 1
+    if "branch_assessment" in deployed:
+        created["branch_assessment"] = _campaign(rng)
     return created

@@ -100,3 +100,24 @@ def test_demo_users_can_log_in(app, client):
     assert response.status_code == 200
     me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {response.get_json()['token']}"}).get_json()
     assert {"role": "league_branch_secretary", "org_unit": "TZB-JX2301"} in me["roles"]
+
+
+def test_demo_cases_on_the_real_processes(app):
+    """`make run`: deploy bpmn/ and load the demo: cases of every process at several stages, none broken."""
+    from service.instances.models import Instance
+
+    root = DATA.parent.parent
+    app.config.update(BPMN_DIR=str(root / "bpmn"), FORMS_DIR=str(root / "forms"))
+    runner = app.test_cli_runner()
+    deployed = runner.invoke(args=["deploy"])
+    assert deployed.exit_code == 0, deployed.output
+    loaded = runner.invoke(args=["demo"])
+    assert loaded.exit_code == 0, loaded.output
+    rows = db.session.execute(select(Instance.process_key, Instance.status, Instance.milestone)).all()
+    assert {key for key, _, _ in rows} == {"recommendation", "branch_assessment", "rectification"}
+    assert not [r for r in rows if r.status == "error"]
+    stages = {milestone for key, _, milestone in rows if key == "recommendation"}
+    assert len(stages) >= 4, stages  # a living college: cases spread over the steps
+    assert any(status == "completed" for _, status, _ in rows)
+    # the people involved find work in their inbox
+    assert db.session.scalar(select(func.count()).select_from(HumanTask).where(HumanTask.status == "ready")) > 20

@@ -68,8 +68,13 @@ def test_league_secretary_reviews_an_application_on_a_phone(browser: Any, base_u
     assert "积极向党组织靠拢" not in page.content()  # submitted data stays out of the history
     assert "发起流程" in page.content() and "提交申请 Submit" in page.content()
 
-    # 1. an error the browser catches: no decision chosen
+    # a draft: saved without validation, back after the reload
     page.locator("#root_comment").fill("材料齐全")
+    page.get_by_role("button", name="保存草稿").click()
+    page.get_by_text("草稿已保存。").wait_for()
+    assert page.locator("#root_comment").input_value() == "材料齐全"
+
+    # 1. an error the browser catches: no decision chosen
     page.get_by_role("button", name="提交").click()
     error = page.locator(".error-detail", has_text="此项为必填项")
     error.wait_for()
