@@ -38,8 +38,8 @@ def test_policies_list_and_change(client, college, make_user, login, deploy, mak
     make_person("2023010101", "张三", "TZB-JX2301")
     started = client.post("/api/v1/instances", json={"process": "approval", "subject": "2023010101"}, headers=sec)
     assert started.status_code == 201, started.get_json()
-    from service.instances.operations import restore_case
     from service.instances.models import Instance
+    from service.instances.operations import restore_case
 
     case = restore_case(db.session.get(Instance, started.get_json()["id"]))
     assert case.data["policies"] == {"quorum_rule": "more_than_half", "publicity_days": 7}
