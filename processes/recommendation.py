@@ -197,6 +197,18 @@ def initial_data(facts: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+#: what a start request may carry
+START_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "track": {"enum": ["A", "B"]},
+        "round_recommended": {"type": "integer", "minimum": 0, "maximum": 1000},
+        "on_behalf": {"type": "boolean"},
+        "activist_since": {"type": ["string", "null"], "format": "date"},
+        "training_certificate": {"type": ["string", "null"], "maxLength": 100},
+    },
+}
+
 #: optional start data (a start request may set each)
 START_DEFAULTS = {"track": "A", "round_recommended": 0, "on_behalf": False, "activist_since": None,
                   "training_certificate": None}
@@ -247,5 +259,6 @@ DEFINITION = ProcessDefinition(
     resolve_lane=resolve_lane,
     initial_data=initial_data,
     start_defaults=START_DEFAULTS,
+    start_schema=START_SCHEMA,
     on_complete=on_complete,
 )

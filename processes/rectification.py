@@ -299,6 +299,24 @@ START_DEFAULTS: dict[str, Any] = {
 }
 
 
+#: what a start request may carry (anything else is refused with a field error)
+START_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["problems"],
+    "properties": {
+        "problems": {"type": "array", "maxItems": 50, "items": {"anyOf": [
+            {"type": "string", "minLength": 1, "maxLength": 500},
+            {"type": "object", "required": ["title"], "properties": {
+                "title": {"type": "string", "minLength": 1, "maxLength": 500},
+                "detail": {"type": "string", "maxLength": 2000}}}]}},
+        "deadline": {"type": ["string", "null"], "maxLength": 40},  # ISO date or datetime
+        "issuer": {"enum": [None, "party_general_branch", "league_general_branch"]},
+        "responsible": {"type": ["string", "null"], "maxLength": 100},
+        "source": {"type": "string", "maxLength": 64},
+    },
+}
+
+
 def initial_data(facts: Mapping[str, Any]) -> dict[str, Any]:
     """The unit's name and kind from the roster (they win over the start request)."""
     return {"subject_name": facts.get("name"), "subject_unit_kind": facts.get("kind")}
@@ -355,6 +373,7 @@ DEFINITION = ProcessDefinition(
     start_roles=("league_general_branch_secretary", "party_general_branch_secretary"),
     resolve_lane=resolve_lane,
     start_defaults=START_DEFAULTS,
+    start_schema=START_SCHEMA,
     initial_data=initial_data,
     on_complete=on_complete,
 )

@@ -66,6 +66,9 @@ class ProcessDefinition:
     resolve_lane: Callable[[str, str | None, Mapping[str, Any]], str] | None = None
     #: defaults for optional start data (a start request or campaign may set these keys)
     start_defaults: Mapping[str, Any] = field(default_factory=dict)
+    #: JSON Schema of a start request's data (checked before anything runs: a bad deadline is a 422,
+    #: not a case that fails at its first script)
+    start_schema: Mapping[str, Any] | None = None
     #: subject facts -> initial data read from the roster (e.g. birth date, branch size); these values
     #: win over anything in the start request, so nobody can start a case with their own "facts"
     initial_data: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None

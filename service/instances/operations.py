@@ -85,10 +85,14 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
         raise ApiError(404, "not_found", f"流程 {key} 未部署 / process {key} is not deployed")
     data = dict(data or {})
     _check_data_keys(data, key)
+    found = definition(key)
+    if found and found.start_schema is not None:
+        problems = validate_task_data(dict(found.start_schema), {**data, **(extra or {})})
+        if problems:
+            raise ApiError(422, "validation_failed", details=problems)
     subject = resolve_subject(version.model.subject_kind, subject_id)
     if actor is not None:
         _check_start_allowed(actor, key, subject)
-    found = definition(key)
     initial: dict[str, Any] = dict(found.start_defaults) if found else {}
     initial.update(data)
     initial.update(extra or {})
@@ -450,7 +454,13 @@ def apply_effect(instance: Instance, effect: dict[str, Any]) -> None:
             audit.record("effect_skipped", actor_id=None, instance_id=instance.id, kind=kind,
                          process=effect["process"], subject=effect.get("subject"), reason="not_deployed")
             return
-        started = start_instance(None, effect["process"], effect["subject"], extra=effect.get("data") or {})
+        try:
+            with db.session.begin_nested():  # a refused start must not undo the step that asked for it
+                started = start_instance(None, effect["process"], effect["subject"], extra=effect.get("data") or {})
+        except ApiError as exc:
+            audit.record("effect_failed", actor_id=None, instance_id=instance.id, kind=kind,
+                         process=effect["process"], subject=effect.get("subject"), error=exc.code, details=exc.details)
+            return
         audit.record("effect_start_process", actor_id=None, instance_id=instance.id, started=started.id)
     elif kind == "set_person":
         from service.org.models import Person

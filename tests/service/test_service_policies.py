@@ -74,3 +74,24 @@ def test_roster_facts_win_over_start_data(app, client, college, make_user, login
     data = restore_case(db.session.get(Instance, started.get_json()["id"])).data
     assert data["birth_date"] == "2004-03-01" and data["party_status"] == "applicant"  # from the roster
     assert data["track"] == "B"  # optional start data is the caller's to choose
+
+
+def test_start_data_is_checked_against_the_start_schema(app, client, college, make_user, login, deploy):
+    app.extensions["pack"] = {"deadline": ProcessDefinition(
+        key="deadline", title="限期任务", title_en="Deadline", subject_kind="org_unit",
+        start_roles=("league_general_branch_secretary",),
+        start_schema={"type": "object", "required": ["problems"],
+                      "properties": {"problems": {"type": "array", "items": {"type": "string"}}}})}
+    deploy("deadline")
+    make_user("tzz", [("league_general_branch_secretary", "TZZ")])
+    headers = login("tzz")
+    bad = client.post("/api/v1/instances", headers=headers,
+                      json={"process": "deadline", "subject": "TZB-JX2301", "data": {"problems": "not a list"}})
+    assert bad.status_code == 422
+    assert bad.get_json()["error"]["details"][0]["field"] == "problems"
+    from service.instances.models import Instance
+
+    assert db.session.scalar(select(Instance.id)) is None  # nothing started
+    good = client.post("/api/v1/instances", headers=headers,
+                       json={"process": "deadline", "subject": "TZB-JX2301", "data": {"problems": ["记录不全"]}})
+    assert good.status_code == 201, good.get_json()
