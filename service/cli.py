@@ -98,7 +98,11 @@ def worker_command(interval: float, once: bool) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     click.echo("worker started / 定时任务进程已启动")
+    optimized_at = 0.0
     while not stopping:
+        if time.monotonic() - optimized_at > 3600:
+            optimize_database()
+            optimized_at = time.monotonic()
         result = run_due(limit=100)
         if result.fired or result.failed:
             click.echo(f"fired {result.fired}, failed {len(result.failed)}")
@@ -108,6 +112,15 @@ def worker_command(interval: float, once: bool) -> None:
             time.sleep(interval)
     db.session.remove()
     click.echo("worker stopped / 定时任务进程已停止")
+
+
+def optimize_database() -> None:
+    """SQLite keeps no statistics unless asked; without them the planner may scan every open task.
+    PostgreSQL's autovacuum does this by itself."""
+    if db.engine.dialect.name == "sqlite":
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA optimize=0x10002")  # analyze what needs it, bounded
+            connection.commit()
 
 
 def register_cli(app: Flask) -> None:
