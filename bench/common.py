@@ -76,10 +76,22 @@ def make_app(url: str, **extra: Any) -> Any:
 
 
 def migrate(app: Any) -> None:
+    """Alembic upgrade to head; its log lines are shown only if it fails."""
+    import io
+    import logging
+
     from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade()
+    captured = io.StringIO()
+    try:
+        with app.app_context(), contextlib.redirect_stderr(captured):
+            upgrade()
+    except BaseException:
+        sys.stderr.write(captured.getvalue())
+        raise
+    finally:
+        for name in ("alembic", "alembic.runtime.migration"):  # its handlers point at the captured stream
+            logging.getLogger(name).handlers.clear()
 
 
 # -- org, users, process ---------------------------------------------------------------------------------
@@ -223,6 +235,7 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path or f"/tmp/bench-server-{os.getpid()}-{self.port}.log"
         self.extra_env = extra_env or {}
+        self.keep_log = False
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -259,6 +272,7 @@ class Server:
         try:
             self._wait_ready()
         except BaseException:
+            self.keep_log = True
             self.__exit__(None, None, None)
             raise
         return self
@@ -294,6 +308,9 @@ class Server:
         self.proc = None
         with contextlib.suppress(Exception):
             self._log.close()
+        if exc and exc[0] is None and not self.keep_log:
+            with contextlib.suppress(OSError):
+                Path(self.log_path).unlink()  # kept only when the run failed
 
     def cpu_seconds(self) -> float:
         """User + system CPU time so far of every live process of the server (master and workers)."""

@@ -13,7 +13,7 @@ Baselines, in-process, same BPMN, same data, same machine, same run:
   raw/spec-less the same, but the state leaves the spec out (service/engine/serialization.py)
   engine facade the service's own Engine/Case (sandboxed scripts + spec-less state), no DB, no HTTP
 
-Target: HTTP instances/s ≥ 0.5 × raw/stock.
+Target: HTTP instances/s ≥ 0.5 × raw/stock. Exit status: 0 target met, 2 target missed, 1 errors.
 
     python bench/http_throughput.py [--n 300] [--clients 4] [--workers 2]
 """
@@ -222,7 +222,7 @@ def http_run(n: int, clients: int, workers: int, server_kind: str | None, warmup
                 errors: list[str] = []
                 shares = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
                 deadline = time.monotonic() + budget
-                pool = [threading.Thread(target=worker, args=(i, shares[i], latencies, errors, deadline))
+                pool = [threading.Thread(target=worker, args=(i, shares[i], latencies, errors, deadline), daemon=True)
                         for i in range(clients)]
                 start, client_cpu, server_cpu = time.perf_counter(), time.process_time(), server.cpu_seconds()
                 for t in pool:
@@ -254,6 +254,7 @@ def http_run(n: int, clients: int, workers: int, server_kind: str | None, warmup
             outcomes = _outcomes(url)
             result["outcomes"] = outcomes
             result["server_log"] = server.log_tail(1500)
+            server.keep_log = bool(errors)
     finally:
         common.remove_database(url)
     return result
@@ -342,7 +343,9 @@ def main(argv: list[str] | None = None) -> int:
           f"(expected {r['expected']} = {args.n} timed + {warmup} warm-up), running = {r['running_total']}, "
           f"outcomes {r['outcomes']}: {'OK' if check else 'FAILED'}")
     ok = ok and check
-    return 0 if ok else 1
+    if not ok:
+        return 1
+    return 0 if ratio_stock >= 0.5 else 2  # 2: ran correctly, missed the target
 
 
 if __name__ == "__main__":

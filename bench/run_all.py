@@ -3,7 +3,8 @@
     python bench/run_all.py [--quick]
 
 Each benchmark runs in its own process with a time limit; the whole run takes about 2–3 minutes
-on a 2-core machine. Exit status: 0 if every benchmark ran and met its target, 1 otherwise.
+on a 2-core machine. Exit status: 0 if every benchmark ran correctly (targets met or not: see the
+summary), 1 if one failed, gave wrong results or timed out.
 `--quick` uses smaller sizes (a smoke run in well under a minute).
 """
 
@@ -43,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         proc = subprocess.Popen(cmd, env=env)
         try:
             code = proc.wait(timeout=limit)
-            status = "ok" if code == 0 else f"missed target or failed (exit {code})"
+            status = {0: "ok: target met", 2: "ran correctly, target MISSED"}.get(code, f"FAILED (exit {code})")
         except subprocess.TimeoutExpired:
             proc.terminate()  # the benchmark stops its server on SIGTERM
             try:
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, status in results.items():
         print(f"  {name:<16} {status}")
     print(f"  total {time.monotonic() - started:.0f}s")
-    return 0 if all(s.startswith("ok") for s in results.values()) else 1
+    # figures, not tests: a missed target is reported above; only a broken run fails the command
+    return 0 if all(s.startswith(("ok", "ran correctly")) for s in results.values()) else 1
 
 
 if __name__ == "__main__":

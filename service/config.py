@@ -3,6 +3,8 @@
 DATABASE_URL    SQLAlchemy URL; default: SQLite file instance/service.db (WAL mode)
 SECRET_KEY      signing key; for development one is generated once and kept in instance/
 ALLOW_CLOCK_OVERRIDE  "1" lets `timers run-due --now` (and tests) move the clock
+MAIL_ENABLED    "1" sends notification e-mails (off by default) through MAIL_SERVER:MAIL_PORT
+                (MAIL_USE_TLS, MAIL_USERNAME, MAIL_PASSWORD, MAIL_SENDER)
 """
 
 from __future__ import annotations
@@ -52,4 +54,11 @@ def from_environment(instance_path: Path) -> dict:
         "LOGIN_RATE_LIMIT": int(os.environ.get("LOGIN_RATE_LIMIT", "10")),  # failures per 10 min
         "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
         "JSON_AS_ASCII": False,
+        "MAIL_ENABLED": os.environ.get("MAIL_ENABLED", "") in {"1", "true", "yes"},
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "") in {"1", "true", "yes"},
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "bpm@localhost"),
     }

@@ -22,6 +22,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "conflict": ("该记录已被他人修改，请刷新后重试", "Someone else changed this record; reload and try again"),
     "task_not_ready": ("该任务已不在待办状态（可能已被他人处理）", "The task is no longer waiting (someone may have completed it)"),
     "task_claimed": ("该任务已被他人认领", "The task is claimed by someone else"),
+    "task_delegated": ("该任务已委派他人办理，待其办理后退回", "The task is delegated; it comes back once the delegate has acted"),
     "validation_failed": ("提交的数据有误", "The submitted data is invalid"),
     "invalid_bpmn": ("流程文件无效", "The BPMN document is invalid"),
     "invalid_roster": ("花名册数据有误，未导入任何内容", "The roster has errors; nothing was imported"),

@@ -70,6 +70,7 @@ def register_api(app: Flask) -> None:
     from service.inbox.routes import blp as inbox_blp
     from service.instances.routes import blp as instances_blp
     from service.modeler.routes import blp as modeler_blp
+    from service.notifications.routes import blp as notifications_blp
     from service.org.routes import blp as org_blp
 
     class ServiceApi(Api):
@@ -83,7 +84,7 @@ def register_api(app: Flask) -> None:
                                                         '{"error": {"code", "message", "details"}}.'}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp, campaigns_blp):
+    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp, campaigns_blp, notifications_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
     @app.before_request

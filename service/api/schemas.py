@@ -30,6 +30,7 @@ class TaskSchema(Schema):
     claimed_by = fields.String(allow_none=True)
     completed_by = fields.String(allow_none=True)
     completed_at = fields.DateTime(allow_none=True)
+    delegated_to = fields.String(allow_none=True, metadata={"description": "委派: the user working on it for now"})
 
 
 class TaskDetailSchema(TaskSchema):

@@ -27,6 +27,7 @@ from SpiffWorkflow.util.task import TaskState
 from .sandbox import SCRIPT_FILENAME, SandboxEnvironment, ScriptRejected, ScriptTimeout
 from .serialization import spec_from_json, state_from_json, state_to_json
 from .timers import install_clock, parse_due
+from .xmlsafe import parse_xml
 
 install_clock()
 
@@ -74,6 +75,20 @@ class TaskView:
     reminders: list[datetime] = field(default_factory=list)
     multi_instance_index: int | None = None
     properties: dict[str, str] = field(default_factory=dict)
+
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+_CURRENT_STATES = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+
+
+def sequence_flows(bpmn_xml: bytes | str) -> dict[tuple[str, str], list[str]]:
+    """{(source element id, target element id): [sequence flow ids]} of a BPMN document."""
+    flows: dict[tuple[str, str], list[str]] = {}
+    for node in parse_xml(bpmn_xml).iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        source, target, flow_id = node.get("sourceRef"), node.get("targetRef"), node.get("id")
+        if source and target and flow_id:
+            flows.setdefault((source, target), []).append(flow_id)
+    return flows
 
 
 @dataclass
@@ -254,6 +269,18 @@ class Case:
             raise MessageNotAccepted(name) from None
         self.run()
 
+    def reset_to(self, task_id: str) -> None:
+        """Take the case back to a completed human task (撤回 / 退回): everything after it is removed
+        and it is READY again with the data it had when it first became ready."""
+        try:
+            task = self.workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException, KeyError):
+            task = None
+        if task is None or task.state != TaskState.COMPLETED or not task.task_spec.manual:
+            raise TaskNotReady(task_id)
+        self.workflow.reset_from_task_id(task.id)
+        self.run()
+
     def cancel(self) -> None:
         self.workflow.cancel()
 
@@ -348,6 +375,55 @@ class Case:
         return [OutgoingMessage(e.event_definition.name, e.payload, dict(e.correlations))
                 for e in self.workflow.get_events()
                 if isinstance(e.event_definition, MessageEventDefinition)]
+
+    def diagram_marks(self, bpmn_xml: bytes | str | None = None) -> dict[str, list[str]]:
+        """What a diagram viewer marks: BPMN ids of elements completed, current (ready, waiting or
+        started) and cancelled, and — given the BPMN XML — the ids of the sequence flows taken.
+
+        An element that ran more than once (a loop back) counts as current or completed rather than
+        cancelled; branches a gateway did not take were never tasks, so they are not marked at all.
+        Only the top-level process's elements: a call activity is current while its child runs."""
+        completed: dict[str, None] = {}
+        current: dict[str, None] = {}
+        cancelled: dict[str, None] = {}
+        edges: dict[tuple[str, str], None] = {}
+        for task in self.workflow.get_tasks():
+            element = getattr(task.task_spec, "bpmn_id", None)
+            if not element or task.workflow is not self.workflow:
+                continue  # the engine's own tasks (start, joins, boundary splits); a called process's tasks
+            if task.state & TaskState.COMPLETED:
+                completed[element] = None
+            elif task.state & _CURRENT_STATES:
+                current[element] = None
+            elif task.state & TaskState.CANCELLED:
+                cancelled[element] = None
+                continue
+            else:
+                continue  # not reached (future, likely, maybe)
+            source = self._previous_element(task)
+            if source is not None:
+                edges[(source, element)] = None
+        flows: list[str] = []
+        if bpmn_xml is not None:
+            by_ends = sequence_flows(bpmn_xml)
+            flows = [flow for edge in edges for flow in by_ends.get(edge, [])]
+        return {
+            "completed": [e for e in completed if e not in current],
+            "current": list(current),
+            "cancelled": [e for e in cancelled if e not in current and e not in completed],
+            "flows": list(dict.fromkeys(flows)),
+        }
+
+    @staticmethod
+    def _previous_element(task: Any) -> str | None:
+        """The BPMN id of the nearest completed ancestor that is a diagram element."""
+        parent = task.parent
+        while parent is not None:
+            element = getattr(parent.task_spec, "bpmn_id", None)
+            if element:
+                return element if parent.state & TaskState.COMPLETED else None
+            parent = parent.parent
+        return None
 
     def task_titles(self) -> dict[str, str]:
         return {spec.bpmn_id: (spec.bpmn_name or spec.bpmn_id) for spec in self.workflow.spec.task_specs.values()

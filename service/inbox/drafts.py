@@ -16,6 +16,7 @@ from service.instances import operations
 from service.instances.access import may_act
 from service.instances.models import HumanTask, Instance
 
+from .actions import complete_task
 from .models import TaskDraft
 
 MAX_DRAFT_BYTES = 64 * 1024
@@ -45,6 +46,6 @@ def draft_for(actor: Actor, task: HumanTask) -> TaskDraft | None:
 
 def complete_and_discard_draft(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
     """Complete the task; its drafts (anyone's) go with it, in the same transaction."""
-    instance = operations.complete_task(actor, task_id, data)
+    instance = complete_task(actor, task_id, data)  # a delegate's completion is a proposal
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id))
     return instance

@@ -14,6 +14,7 @@ from service.instances.access import may_act
 from service.instances.models import HumanTask, Instance
 from service.instances.views import instance_detail, usernames
 
+from .actions import may_withdraw, returnable_steps, with_proposal
 from .drafts import draft_for
 from .presenters import history_rows, process_names, subject_labels
 from .queries import prefill
@@ -30,7 +31,7 @@ def _sees_comments(actor: Actor, instance: Instance) -> bool:
 def _current_values(instance: Instance, task: HumanTask, schema: dict[str, Any]) -> dict[str, Any]:
     case = operations.restore_case(instance)
     current = next((v for v in case.ready_human_tasks() if v.id == task.engine_task_id), None)
-    return prefill(current.data, schema) if current else {}
+    return with_proposal(task, prefill(current.data, schema) if current else {})
 
 
 def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
@@ -43,7 +44,9 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
     assert instance is not None
     ready = task.status == "ready" and instance.status == "running"
     mine_to_do = ready and may_act(actor, task)
-    actionable = mine_to_do and task.claimed_by in (None, actor.user_id)
+    delegated_away = task.delegated_to is not None and task.delegated_to != actor.user_id
+    actionable = mine_to_do and task.claimed_by in (None, actor.user_id) and not delegated_away
+    handing_over = actionable and task.delegated_to is None  # a delegate proposes; they do not hand on
     schema = operations.form_schema(instance, task) or EMPTY_FORM
     draft = draft_for(actor, task) if actionable else None
     if actionable and data is None:
@@ -51,7 +54,7 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
     detail = instance_detail(instance, with_comments=_sees_comments(actor, instance))
     titles = dict(db.session.execute(select(HumanTask.name, HumanTask.title)
                                      .where(HumanTask.instance_id == instance.id)).all())
-    names = usernames([task.claimed_by, task.completed_by])
+    names = usernames([task.claimed_by, task.completed_by, task.delegated_to, task.delegated_by])
     return render_template(
         "inbox/task.html", task=task, instance=instance, detail=detail, history=history_rows(detail["history"], titles),
         subject=subject_labels([instance.subject]).get(instance.subject, {"name": instance.subject, "unit": None}),
@@ -61,4 +64,9 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
         actionable=actionable, may_claim=actionable and task.claimed_by is None and task.assigned_user_id != actor.user_id,
         may_unclaim=ready and task.claimed_by is not None and (task.claimed_by == actor.user_id or actor.is_admin),
         schema=schema, ui_schema=operations.form_ui_schema(instance, task) or {}, data=data or {},
-        errors=errors or [], message=message, draft_saved_at=draft.saved_at if draft else None), status
+        errors=errors or [], message=message, draft_saved_at=draft.saved_at if draft else None,
+        delegated_to=names.get(task.delegated_to) if task.delegated_to else None,
+        delegated_by=names.get(task.delegated_by) if task.delegated_by else None,
+        may_transfer=handing_over, may_delegate=handing_over,
+        return_steps=returnable_steps(task) if handing_over else [],
+        may_remind=ready, may_copy=True, may_withdraw=may_withdraw(actor, task) and instance.status == "running"), status

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import UTCDateTime, db
@@ -76,6 +76,10 @@ class HumanTask(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # 委派: while delegated_to is set only that user works on it; their data comes back as a proposal
+    delegated_to: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)
+    delegated_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    proposal: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     instance: Mapped[Instance] = relationship(lazy="raise_on_sql")
 
@@ -101,3 +105,27 @@ class Policy(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+
+
+class CaseCopy(db.Model):
+    """抄送: a case copied to a user for information; they may then see it."""
+
+    __tablename__ = "case_copy"
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instance.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True, index=True)
+    copied_by: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StandIn(db.Model):
+    """代理: while `user_id` is away (starts_on..ends_on, inclusive) `stand_in_id` handles their tasks."""
+
+    __tablename__ = "stand_in"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    stand_in_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,11 +16,12 @@ from service.errors import ApiError, forbidden, not_found
 from service.extensions import db
 from service.modeler.models import ProcessModel
 from service.modeler.operations import latest_version
+from service.notifications.operations import notify_task_offered
 from service.org.models import User
 from service.pack import ROLES
 from service.runtime import definition, engine, load_spec, version_forms
 
-from .access import can_view, may_act, org_graph
+from .access import acting_for, can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
 from .subjects import Subject, resolve_subject
 from .validation import apply_defaults, validate_task_data
@@ -148,6 +149,8 @@ def _actionable(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
         raise ApiError(409, "instance_not_running")
     if task.claimed_by is not None and task.claimed_by != actor.user_id:
         raise ApiError(409, "task_claimed")
+    if task.delegated_to is not None:
+        raise ApiError(409, "task_delegated")
     return task, instance
 
 
@@ -170,8 +173,10 @@ def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
     case = restore_case(instance)
     now = clock.now()
     task.status, task.completed_by, task.completed_at = "completed", actor.user_id, now
+    if task.proposal is not None:
+        task.proposal = None
     audit.record("task_completed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id,
-                 task=task.name, title=task.title, data=copy.deepcopy(data))
+                 task=task.name, title=task.title, data=copy.deepcopy(data), **acting_for(actor, task))
 
     def step() -> None:
         try:
@@ -187,7 +192,8 @@ def claim_task(actor: Actor, task_id: str) -> HumanTask:
     task, instance = _actionable(actor, task_id)
     task.claimed_by = actor.user_id
     instance.updated_at = clock.now()  # bumps the revision: a racing claim gets a 409
-    audit.record("task_claimed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id, task=task.name)
+    audit.record("task_claimed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id, task=task.name,
+                 **acting_for(actor, task))
     return task
 
 
@@ -289,7 +295,14 @@ def fire_timers(instance: Instance) -> bool:
         return False
     case = restore_case(instance)
     before = instance.state
+    now = clock.now()
+    # a non-interrupting boundary timer (a reminder) that is due: its task is late, tell who it waits on
+    late = {view.id for view in case.ready_human_tasks() if any(due <= now for due in view.reminders)}
     _advance(instance, case, None, case.fire_due_timers)
+    if late:
+        for row in db.session.scalars(select(HumanTask).where(
+                HumanTask.instance_id == instance.id, HumanTask.status == "ready", HumanTask.engine_task_id.in_(late))):
+            notify_task_offered(row, f"已到办理提醒时间，请尽快办理：{row.title}（案件 {instance.id}）", kind="overdue")
     return instance.state != before
 
 
@@ -368,13 +381,15 @@ def _sync_tasks(instance: Instance, views: list, now: Any) -> None:
             if member_user is False:
                 member_user = db.session.scalar(select(User.id).where(User.person_id == instance.subject))
             assigned = member_user or None
-        db.session.add(HumanTask(
+        row = HumanTask(
             id=str(uuid.uuid4()), engine_task_id=view.id, instance_id=instance.id, process_key=instance.process_key,
             name=view.name, title=view.title, lane_role=lane,
             scope_unit=None if assigned else graph.scope_for_lane(instance.subject_unit, lane, scope_kind),
             subject=instance.subject, assigned_user_id=assigned, status="ready", form_schema=view.form_schema,
             form_ui_schema=view.form_ui_schema, instructions=view.instructions, due_at=view.due_at, created_at=now,
-        ))
+        )
+        db.session.add(row)
+        notify_task_offered(row, f"新待办：{row.title}（案件 {instance.id}）")
 
 
 def _close_open_tasks(instance: Instance, status: str) -> None:

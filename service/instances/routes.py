@@ -13,7 +13,7 @@ from service.transaction import transactional
 from . import operations
 from .access import visible_instances_condition
 from .models import Instance
-from .views import instance_detail, instance_views
+from .views import diagram_view, instance_detail, instance_views
 
 blp = Blueprint("instances", __name__, description="Cases (process instances)")
 
@@ -37,6 +37,18 @@ class MessageRequest(Schema):
 
 class TerminateRequest(Schema):
     reason = fields.String(validate=validate.Length(max=1000))
+
+
+class DiagramSchema(Schema):
+    instance_id = fields.Integer(required=True)
+    process = fields.String(required=True)
+    version = fields.Integer(required=True)
+    bpmn = fields.String(required=True, metadata={"description": "the BPMN XML of the case's version"})
+    completed = fields.List(fields.String(), required=True, metadata={"description": "BPMN ids of completed elements"})
+    current = fields.List(fields.String(), required=True,
+                          metadata={"description": "BPMN ids of elements ready, waiting or started"})
+    cancelled = fields.List(fields.String(), required=True, metadata={"description": "BPMN ids of cancelled elements"})
+    flows = fields.List(fields.String(), required=True, metadata={"description": "ids of the sequence flows taken"})
 
 
 def list_instances(query, **filters):  # type: ignore[no-untyped-def]
@@ -78,6 +90,15 @@ class InstanceItem(MethodView):
     @blp.alt_response(404, schema=ErrorSchema)
     def get(self, instance_id):  # type: ignore[no-untyped-def]
         return instance_detail(operations.get_instance_for(require_actor(), instance_id))
+
+
+@blp.route("/instances/<int:instance_id>/diagram")
+class InstanceDiagram(MethodView):
+    @blp.response(200, DiagramSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    def get(self, instance_id):  # type: ignore[no-untyped-def]
+        """The case's diagram with the elements completed, current and cancelled, and the path taken."""
+        return diagram_view(operations.get_instance_for(require_actor(), instance_id))
 
 
 @blp.route("/instances/<int:instance_id>/suspend")

@@ -29,11 +29,13 @@ def task_view(task: HumanTask, names: dict[int, str]) -> dict[str, Any]:
         "claimed_by": names.get(task.claimed_by) if task.claimed_by else None,
         "completed_by": names.get(task.completed_by) if task.completed_by else None,
         "completed_at": task.completed_at,
+        "delegated_to": names.get(task.delegated_to) if task.delegated_to else None,
     }
 
 
 def task_views(tasks: Sequence[HumanTask]) -> list[dict[str, Any]]:
-    names = usernames([t.claimed_by for t in tasks] + [t.completed_by for t in tasks])
+    names = usernames([t.claimed_by for t in tasks] + [t.completed_by for t in tasks]
+                      + [t.delegated_to for t in tasks])
     return [task_view(t, names) for t in tasks]
 
 
@@ -45,7 +47,7 @@ def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
                                                                HumanTask.status == "ready")
                                        .order_by(HumanTask.created_at)):
             ready.setdefault(task.instance_id, []).append(task)
-    names = usernames(t.claimed_by for tasks in ready.values() for t in tasks)
+    names = usernames(u for tasks in ready.values() for t in tasks for u in (t.claimed_by, t.delegated_to))
     return [{
         "id": i.id, "process": i.process_key, "version": i.version.number, "subject": i.subject,
         "subject_kind": i.subject_kind, "subject_unit": i.subject_unit, "status": i.status, "outcome": i.outcome,
@@ -69,6 +71,15 @@ def instance_detail(instance: Instance, *, with_comments: bool = False) -> dict[
         **({"comment": _comment(e.details)} if with_comments else {}),
     } for e in events]
     return view
+
+
+def diagram_view(instance: Instance) -> dict[str, Any]:
+    """The case's BPMN and what a viewer marks on it (see Case.diagram_marks)."""
+    from .operations import restore_case
+
+    xml = instance.version.bpmn_xml
+    return {"instance_id": instance.id, "process": instance.process_key, "version": instance.version.number,
+            "bpmn": xml, **restore_case(instance).diagram_marks(xml)}
 
 
 def _comment(details: dict[str, Any]) -> str | None:

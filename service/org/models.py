@@ -60,6 +60,7 @@ class User(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # bumped on password change: tokens issued before it stop working
     token_generation: Mapped[int] = mapped_column(Integer, default=0)
+    email: Mapped[str | None] = mapped_column(String(200))  # for notification e-mails (MAIL_ENABLED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
     person: Mapped[Person | None] = relationship()

@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from service import audit
 from service.api import require_actor, require_admin
 from service.api.schemas import ErrorSchema, InstancePage, PageArgs
 from service.errors import not_found
@@ -56,6 +57,7 @@ class Roster(MethodView):
 class PersonItem(MethodView):
     @blp.response(200, PersonSchema)
     @blp.alt_response(404, schema=ErrorSchema)
+    @transactional
     def get(self, person_id):  # type: ignore[no-untyped-def]
         actor = require_actor()
         person = db.session.get(Person, person_id)
@@ -65,6 +67,8 @@ class PersonItem(MethodView):
         entitled = actor.is_admin or actor.person_id == person.id or (unit is not None and unit in visible_units(actor))
         if not entitled:
             raise not_found()
+        # the view carries the restricted Party status: every read of it is in the audit trail
+        audit.record("restricted_view", actor_id=actor.user_id, person=person.id, page="api_person")
         view = {"id": person.id, "name": person.name, "gender": person.gender, "org_unit": unit,
                 "league_member": person.league_member, "league_post": person.league_post,
                 "birth_date": person.birth_date, "league_joined": person.league_joined}

@@ -112,8 +112,16 @@ def init_web(app: Flask) -> None:
                 "switch_language_url": _switch_language_url, "fmt_time": _format_time}
 
     from service.auth.pages import bp as auth_pages
+    from service.inbox.action_pages import bp as inbox_action_pages
     from service.inbox.pages import bp as inbox_pages
+    from service.notifications.mail import init_mail
+    from service.notifications.pages import bp as notification_pages
+    from service.tracking.pages import bp as tracking_pages
 
     app.register_blueprint(bp)
     app.register_blueprint(auth_pages)
     app.register_blueprint(inbox_pages)
+    app.register_blueprint(inbox_action_pages)
+    app.register_blueprint(notification_pages)
+    init_mail(app)
+    app.register_blueprint(tracking_pages)

@@ -1,0 +1,1 @@
+"""Following candidates and branches: the candidate page (pipeline stage, cases, timeline, diagrams)."""
