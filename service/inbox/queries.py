@@ -4,21 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, exists, func, or_, select
 
 from service import clock
 from service.auth.actor import Actor
 from service.extensions import db
-from service.instances.access import org_graph, task_offered_to
+from service.instances.access import offered_task_ids, org_graph, task_offered_to
 from service.instances.models import HumanTask, Instance
 from service.org.models import OrgUnit, Person
 
 
 def _open_to(actor: Actor) -> list[Any]:
     # a suspended (or failed) case's tasks cannot be acted on, so they are nobody's to-do
-    return [HumanTask.status == "ready", task_offered_to(actor),
+    # no plain `status == "ready"` here: the planner would walk every open task by that index instead
+    # of the per-role lookups in offered_task_ids
+    return [HumanTask.id.in_(offered_task_ids(actor)), task_offered_to(actor),
             or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == actor.user_id),
-            HumanTask.instance_id.in_(select(Instance.id).where(Instance.status == "running"))]
+            exists().where(Instance.id == HumanTask.instance_id, Instance.status == "running")]
 
 
 def _matching_subject(search: str) -> Any:

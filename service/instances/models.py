@@ -55,6 +55,7 @@ class HumanTask(db.Model):
         Index("ix_human_task_queue", "status", "lane_role", "scope_unit"),
         Index("ix_human_task_assignee", "status", "assigned_user_id"),
         Index("ix_human_task_claimed", "status", "claimed_by"),
+        Index("ix_human_task_delegated", "status", "delegated_to"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # our id (the API's task id)
