@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased
 
 from service import clock
 from service.auth.actor import Actor
@@ -13,6 +14,8 @@ from service.instances.access import offered_task_ids, org_graph, task_offered_t
 from service.instances.models import HumanTask, Instance
 from service.org.models import OrgUnit, Person
 
+_running = aliased(Instance)  # its own alias: queries that also select from instance must not capture it
+
 
 def _open_to(actor: Actor) -> list[Any]:
     # a suspended (or failed) case's tasks cannot be acted on, so they are nobody's to-do
@@ -20,7 +23,7 @@ def _open_to(actor: Actor) -> list[Any]:
     # of the per-role lookups in offered_task_ids
     return [HumanTask.id.in_(offered_task_ids(actor)), task_offered_to(actor),
             or_(HumanTask.claimed_by.is_(None), HumanTask.claimed_by == actor.user_id),
-            exists().where(Instance.id == HumanTask.instance_id, Instance.status == "running")]
+            exists().where(_running.id == HumanTask.instance_id, _running.status == "running").correlate(HumanTask)]
 
 
 def _matching_subject(search: str) -> Any:
