@@ -7,7 +7,7 @@ FLASK := $(VENV)/bin/flask --app service
 STAMP := $(VENV)/.setup-stamp
 HOST ?= 127.0.0.1
 PORT ?= 5000
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup run test test-sqlite test-postgres lint bench clean
 
