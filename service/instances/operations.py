@@ -118,29 +118,29 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
 
 
 # -- tasks --------------------------------------------------------------------------------------------
+def _task_and_instance(task_id: str) -> tuple[HumanTask, Instance] | None:
+    """Both rows from ONE statement, so they come from the same snapshot: a change to the task
+    committed after it bumps the instance revision (our write then fails with 409), and one
+    committed before it is seen here; reading them one after the other could miss a claim."""
+    row = db.session.execute(
+        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+        .where(HumanTask.id == task_id).execution_options(populate_existing=True)).first()
+    return (row[0], row[1]) if row else None
+
+
 def get_task_for(actor: Actor, task_id: str) -> HumanTask:
-    task = db.session.get(HumanTask, task_id)
-    if task is None:
-        raise not_found()
-    instance = db.session.get(Instance, task.instance_id)
-    if instance is None or not (may_act(actor, task) or can_view(actor, instance)):
-        raise not_found()
-    return task
+    return _visible_pair(actor, task_id)[0]
 
 
-def _reread_after_instance(task: HumanTask) -> None:
-    """Read the task row again now that its instance is loaded. Every change to a task bumps the
-    instance's revision, so a change committed after the instance was read fails our write (409),
-    and one committed before it is seen here; without this, a claim committed between the two
-    reads would be overwritten by a second claim (both 200)."""
-    db.session.refresh(task)
+def _visible_pair(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
+    pair = _task_and_instance(task_id)
+    if pair is None or not (may_act(actor, pair[0]) or can_view(actor, pair[1])):
+        raise not_found()
+    return pair
 
 
 def _actionable(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
-    task = get_task_for(actor, task_id)
-    instance = db.session.get(Instance, task.instance_id)
-    assert instance is not None
-    _reread_after_instance(task)
+    task, instance = _visible_pair(actor, task_id)
     if task.status != "ready":
         raise ApiError(409, "task_not_ready")
     if not may_act(actor, task):
@@ -198,10 +198,7 @@ def claim_task(actor: Actor, task_id: str) -> HumanTask:
 
 
 def unclaim_task(actor: Actor, task_id: str) -> HumanTask:
-    task = get_task_for(actor, task_id)
-    instance = db.session.get(Instance, task.instance_id)
-    assert instance is not None
-    _reread_after_instance(task)
+    task, instance = _visible_pair(actor, task_id)
     if task.status != "ready":
         raise ApiError(409, "task_not_ready")
     if task.claimed_by is None:
