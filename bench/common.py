@@ -179,14 +179,18 @@ def deploy_approval(app: Any) -> int:
 def prepare_database(name: str, **seed: Any) -> tuple[str, Org, int]:
     """Fresh database, migrated, org seeded, approval deployed: (url, org, version id)."""
     url = fresh_database(name)
-    app = make_app(url)
-    migrate(app)
-    org = seed_org(app, **seed)
-    version_id = deploy_approval(app)
-    with app.app_context():
-        from service.extensions import db
+    try:
+        app = make_app(url)
+        migrate(app)
+        org = seed_org(app, **seed)
+        version_id = deploy_approval(app)
+        with app.app_context():
+            from service.extensions import db
 
-        db.engine.dispose()
+            db.engine.dispose()
+    except BaseException:
+        remove_database(url)
+        raise
     return url, org, version_id
 
 

@@ -3,6 +3,9 @@
 DATABASE_URL    SQLAlchemy URL; default: SQLite file instance/service.db (WAL mode)
 SECRET_KEY      signing key; for development one is generated once and kept in instance/
 ALLOW_CLOCK_OVERRIDE  "1" lets `timers run-due --now` (and tests) move the clock
+ATTACHMENTS_DIR where uploaded evidence files are kept; default instance/attachments (made on demand)
+ATTACHMENT_MAX_BYTES  largest accepted attachment; default 10 MB
+ATTACHMENT_TYPES  comma-separated extensions accepted; default pdf,jpg,jpeg,png,docx,xlsx,txt
 MAIL_ENABLED    "1" sends notification e-mails (off by default) through MAIL_SERVER:MAIL_PORT
                 (MAIL_USE_TLS, MAIL_USERNAME, MAIL_PASSWORD, MAIL_SENDER)
 """
@@ -40,6 +43,7 @@ def normalise_database_url(url: str) -> str:
 
 def from_environment(instance_path: Path) -> dict:
     default_db = f"sqlite:///{instance_path / 'service.db'}"
+    attachment_max = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": normalise_database_url(os.environ.get("DATABASE_URL", default_db)),
@@ -52,7 +56,12 @@ def from_environment(instance_path: Path) -> dict:
         # werkzeug method string; tests use a cheap one
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "LOGIN_RATE_LIMIT": int(os.environ.get("LOGIN_RATE_LIMIT", "10")),  # failures per 10 min
-        "MAX_CONTENT_LENGTH": 10 * 1024 * 1024,
+        "ATTACHMENTS_DIR": os.environ.get("ATTACHMENTS_DIR", str(instance_path / "attachments")),
+        "ATTACHMENT_MAX_BYTES": attachment_max,
+        "ATTACHMENT_TYPES": tuple(ext.strip().lower().lstrip(".") for ext in os.environ.get(
+            "ATTACHMENT_TYPES", "pdf,jpg,jpeg,png,docx,xlsx,txt").split(",") if ext.strip()),
+        # room for the largest attachment plus the multipart envelope
+        "MAX_CONTENT_LENGTH": max(10 * 1024 * 1024, attachment_max + 1024 * 1024),
         "JSON_AS_ASCII": False,
         "MAIL_ENABLED": os.environ.get("MAIL_ENABLED", "") in {"1", "true", "yes"},
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),

@@ -1,13 +1,16 @@
 """Errors the service reports, in one JSON shape: {"error": {"code", "message", "details"}}.
 
 Messages are Chinese first; a client that prefers English (Accept-Language) gets English.
+Outside /api/ (the server-rendered pages) the same errors become an HTML page: the web UI registers
+its renderer with `set_page_renderer` (service.webui), and every handler below hands it page errors.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -31,6 +34,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "too_many_requests": ("尝试次数过多，请稍后再试", "Too many attempts; try again later"),
     "payload_too_large": ("上传内容过大", "The upload is too large"),
     "unsupported_media_type": ("不支持的内容类型", "Unsupported content type"),
+    "attachment_too_large": ("附件超过大小上限", "The attachment is larger than allowed"),
+    "attachment_type_refused": ("不接受该类型的附件（仅限 PDF、JPG、PNG、DOCX、XLSX、TXT，且内容须与扩展名相符）",
+                                "This type of file is not accepted (PDF, JPG, PNG, DOCX, XLSX or TXT, whose content "
+                                "matches the extension)"),
     "internal_error": ("服务器内部错误，操作未生效", "Internal error; nothing was changed"),
 }
 
@@ -90,14 +97,32 @@ def _webargs_details(messages: Any) -> list[dict[str, Any]]:
     return details
 
 
+PageRenderer = Callable[[ApiError, dict[str, str]], Any]
+_PAGE_RENDERER = "service.page_errors"
+
+
+def set_page_renderer(app: Flask, render: PageRenderer) -> None:
+    """`render(error, headers)` answers the errors of requests outside /api/ (an HTML page)."""
+    app.extensions[_PAGE_RENDERER] = render
+
+
+def _respond(exc: ApiError, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """The JSON shape under /api/ (or when no page renderer is registered), else the error page."""
+    render = current_app.extensions.get(_PAGE_RENDERER)
+    if render is None or request.path.startswith("/api/"):
+        body, status = exc.response()
+        return body, status, headers or {}
+    return render(exc, headers or {})
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError):  # type: ignore[no-untyped-def]
-        return exc.response()
+        return _respond(exc)
 
     @app.errorhandler(StaleDataError)
     def _stale(exc: StaleDataError):  # type: ignore[no-untyped-def]
-        return ApiError(409, "conflict").response()
+        return _respond(ApiError(409, "conflict"))
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):  # type: ignore[no-untyped-def]
@@ -107,11 +132,11 @@ def register(app: Flask) -> None:
         data = getattr(exc, "data", None)
         if isinstance(data, dict) and "messages" in data:
             details = _webargs_details(data["messages"])
-        if not request.path.startswith("/api/") and status in (404, 405):
-            return exc  # pages render their own error pages
-        return ApiError(status, code, details=details).response()
+        # keep what the client needs to act on the error (Allow of a 405, Retry-After, ...)
+        headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+        return _respond(ApiError(status, code, details=details), headers)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
         app.logger.exception("unhandled error")
-        return ApiError(500, "internal_error").response()
+        return _respond(ApiError(500, "internal_error"))

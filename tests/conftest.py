@@ -91,6 +91,7 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
         "FORMS_DIR": str(DATA / "forms"),
         "SCRIPT_TIME_LIMIT": 0.5,
         "CACHE_TTL_SECONDS": 0,  # every request sees role and org changes at once
+        "ATTACHMENTS_DIR": str(tmp_path / "attachments"),
     }
 
 

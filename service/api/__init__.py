@@ -65,6 +65,7 @@ class RowIdConverter(IntegerConverter):
 def register_api(app: Flask) -> None:
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     from service.api.schemas import ErrorSchema
+    from service.attachments.routes import blp as attachments_blp
     from service.auth.routes import blp as auth_blp
     from service.campaigns.routes import blp as campaigns_blp
     from service.inbox.routes import blp as inbox_blp
@@ -84,7 +85,8 @@ def register_api(app: Flask) -> None:
                                                         '{"error": {"code", "message", "details"}}.'}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp, campaigns_blp, notifications_blp):
+    for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp, campaigns_blp, notifications_blp,
+                      attachments_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
     @app.before_request

@@ -7,6 +7,7 @@ from typing import Any
 from flask import render_template
 from sqlalchemy import select
 
+from service.attachments.operations import case_attachments
 from service.auth.actor import Actor
 from service.extensions import db
 from service.instances import operations
@@ -54,7 +55,9 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
     detail = instance_detail(instance, with_comments=_sees_comments(actor, instance))
     titles = dict(db.session.execute(select(HumanTask.name, HumanTask.title)
                                      .where(HumanTask.instance_id == instance.id)).all())
-    names = usernames([task.claimed_by, task.completed_by, task.delegated_to, task.delegated_by])
+    attachments = case_attachments(instance.id)
+    names = usernames([task.claimed_by, task.completed_by, task.delegated_to, task.delegated_by,
+                       *(a.uploaded_by for a in attachments)])
     return render_template(
         "inbox/task.html", task=task, instance=instance, detail=detail, history=history_rows(detail["history"], titles),
         subject=subject_labels([instance.subject]).get(instance.subject, {"name": instance.subject, "unit": None}),
@@ -69,4 +72,5 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
         delegated_by=names.get(task.delegated_by) if task.delegated_by else None,
         may_transfer=handing_over, may_delegate=handing_over,
         return_steps=returnable_steps(task) if handing_over else [],
+        attachments=attachments, uploaders=names, may_upload=instance.status == "running",
         may_remind=ready, may_copy=True, may_withdraw=may_withdraw(actor, task) and instance.status == "running"), status

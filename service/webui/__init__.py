@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, render_template, request
+from flask import Blueprint, Flask, Response, current_app, render_template, request
 from flask_babel import Babel, format_datetime
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import escape
+from werkzeug.http import HTTP_STATUS_CODES
 
-from service.errors import ApiError
+from service.errors import ApiError, set_page_renderer
 
 from .session import session_actor
 
@@ -60,7 +62,40 @@ def error_message(exc: ApiError) -> str:
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, reason=HTTP_STATUS_CODES.get(status, ""),
+                           message=message), status
+
+
+def render_page_error(exc: ApiError, headers: dict[str, str]) -> tuple[str, int, dict[str, str]]:
+    """An error of a page (outside /api/): the error page in the base layout, never a traceback.
+
+    After an unexpected error the request's transaction is rolled back first: the layout queries
+    (the signed-in user, unread notifications) must not run in a failed transaction. If the page
+    itself cannot be rendered (the database is gone), a bare page says the same in both languages."""
+    if exc.status >= 500:
+        from service.extensions import db
+
+        try:
+            db.session.rollback()
+        except Exception:  # the connection may be broken; the bare page still answers
+            current_app.logger.exception("rollback before the error page failed")
+    message = error_message(exc)
+    try:
+        body, status = render_error(exc.status, message)
+    except Exception:  # an error page must not fail in turn
+        current_app.logger.exception("the error page could not be rendered")
+        from service.errors import MESSAGES
+
+        zh, en = MESSAGES.get(exc.code, (message, message))
+        body, status = _BARE_ERROR_PAGE.format(status=exc.status, zh=escape(zh), en=escape(en)), exc.status
+    return body, status, {**headers, "Content-Type": "text/html; charset=utf-8"}
+
+
+_BARE_ERROR_PAGE = """<!doctype html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>{status}</title></head>
+<body><h1>无法完成请求 The request could not be completed ({status})</h1>
+<p>{zh}</p><p lang="en">{en}</p><p><a href="/inbox">返回我的待办 Back to my tasks</a></p></body></html>
+"""
 
 
 def _switch_language_url(code: str) -> str:
@@ -85,6 +120,7 @@ def init_web(app: Flask) -> None:
     app.config["WTF_CSRF_CHECK_DEFAULT"] = False
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    set_page_renderer(app, render_page_error)  # pages answer errors with HTML, /api/ keeps its JSON
 
     @app.before_request
     def _protect_page_forms() -> None:
@@ -111,6 +147,7 @@ def init_web(app: Flask) -> None:
         return {"current_actor": session_actor(), "languages": LANGUAGES, "current_language": select_locale(),
                 "switch_language_url": _switch_language_url, "fmt_time": _format_time}
 
+    from service.attachments.pages import bp as attachment_pages
     from service.auth.pages import bp as auth_pages
     from service.inbox.action_pages import bp as inbox_action_pages
     from service.inbox.pages import bp as inbox_pages
@@ -122,6 +159,7 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(auth_pages)
     app.register_blueprint(inbox_pages)
     app.register_blueprint(inbox_action_pages)
+    app.register_blueprint(attachment_pages)
     app.register_blueprint(notification_pages)
     init_mail(app)
     app.register_blueprint(tracking_pages)
