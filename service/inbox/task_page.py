@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import render_template
+from jinja2 import ChainableUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from markupsafe import Markup
 from sqlalchemy import select
 
 from service.attachments.operations import case_attachments
@@ -29,10 +32,27 @@ def _sees_comments(actor: Actor, instance: Instance) -> bool:
     return actor.is_admin or not own_case
 
 
-def _current_values(instance: Instance, task: HumanTask, schema: dict[str, Any]) -> dict[str, Any]:
+def _case_data(instance: Instance, task: HumanTask) -> dict[str, Any]:
+    """The data the ready step sees (empty for a closed step: its data may have moved on)."""
+    if task.status != "ready":
+        return {}
     case = operations.restore_case(instance)
     current = next((v for v in case.ready_human_tasks() if v.id == task.engine_task_id), None)
-    return with_proposal(task, prefill(current.data, schema) if current else {})
+    return current.data if current else {}
+
+
+_INSTRUCTIONS = SandboxedEnvironment(autoescape=True, undefined=ChainableUndefined)
+
+
+def render_instructions(text: str | None, data: dict[str, Any]) -> Markup | None:
+    """A step's instructions with the case's values filled in ({{ candidate_name }}, ...), rendered
+    in Jinja's sandbox with autoescaping; text that is not a valid template is shown as written."""
+    if not text:
+        return None
+    try:
+        return Markup(_INSTRUCTIONS.from_string(text).render(**data))
+    except (TemplateError, SecurityError, TypeError, ValueError):
+        return Markup.escape(text)
 
 
 def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
@@ -50,8 +70,9 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
     handing_over = actionable and task.delegated_to is None  # a delegate proposes; they do not hand on
     schema = operations.form_schema(instance, task) or EMPTY_FORM
     draft = draft_for(actor, task) if actionable else None
+    case_data = _case_data(instance, task)
     if actionable and data is None:
-        data = draft.data if draft else _current_values(instance, task, schema)
+        data = draft.data if draft else with_proposal(task, prefill(case_data, schema))
     detail = instance_detail(instance, with_comments=_sees_comments(actor, instance))
     titles = dict(db.session.execute(select(HumanTask.name, HumanTask.title)
                                      .where(HumanTask.instance_id == instance.id)).all())
@@ -66,6 +87,7 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
         completed_by=names.get(task.completed_by) if task.completed_by else None,
         actionable=actionable, may_claim=actionable and task.claimed_by is None and task.assigned_user_id != actor.user_id,
         may_unclaim=ready and task.claimed_by is not None and (task.claimed_by == actor.user_id or actor.is_admin),
+        instructions=render_instructions(task.instructions, case_data),
         schema=schema, ui_schema=operations.form_ui_schema(instance, task) or {}, data=data or {},
         errors=errors or [], message=message, draft_saved_at=draft.saved_at if draft else None,
         delegated_to=names.get(task.delegated_to) if task.delegated_to else None,

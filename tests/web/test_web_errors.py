@@ -115,3 +115,13 @@ def test_the_api_keeps_its_json_errors(client: Any, cast: None, monkeypatch: pyt
     wrong_method = client.put("/api/v1/tasks", headers={"Authorization": f"Bearer {token['token']}"})
     assert wrong_method.status_code == 405 and wrong_method.is_json
     assert wrong_method.get_json()["error"]["code"] == "method_not_allowed"
+
+
+def test_instructions_are_rendered_with_the_case_data_in_a_sandbox():
+    from service.inbox.task_page import render_instructions
+
+    shown = render_instructions("请审核 {{ reason }} 的申请 {{ missing.x }}", {"reason": "<b>张三</b>"})
+    assert "请审核 &lt;b&gt;张三&lt;/b&gt; 的申请" in shown  # values are escaped
+    assert "object" not in render_instructions("{{ ''.__class__.__mro__ }}", {})  # the sandbox refuses internals
+    assert render_instructions("未闭合 {{ x", {"x": 1}) == "未闭合 {{ x"
+    assert render_instructions(None, {}) is None
