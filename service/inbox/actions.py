@@ -46,11 +46,7 @@ def _touch(instance: Instance) -> None:
 
 
 def _task_and_instance(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
-    task = operations.get_task_for(actor, task_id)
-    instance = db.session.get(Instance, task.instance_id)
-    assert instance is not None
-    db.session.refresh(task)
-    return task, instance
+    return operations._visible_pair(actor, task_id)  # one statement, one snapshot (404 if not visible)
 
 
 # -- 转办 transfer -----------------------------------------------------------------------------------
