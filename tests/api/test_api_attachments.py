@@ -95,7 +95,8 @@ def test_too_large_is_413_and_nothing_is_stored(world: Any, app: Any, raw_db: sa
     (b"plain \x00 binary", "notes.txt"),
     (PDF, "noextension"),
     (PDF, ".pdf"),
-])
+], ids=["exe-as-pdf", "exe", "pdf-as-exe", "png-as-jpg", "fake-zip-xlsx", "docx-as-xlsx", "binary-txt",
+        "no-extension", "dot-pdf"])  # explicit ids: the zip's bytes carry a timestamp, xdist needs stable names
 def test_refused_types_leave_nothing(world: Any, app: Any, raw_db: sa.Engine, content: bytes, filename: str) -> None:
     case = world.submitted()
     body = upload(world, "admin", case["id"], content, filename, 415)
