@@ -9,26 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from processes.branch_assessment import INDICATORS
 from service import clock
 from service.engine import Case, Engine, LoadedSpec
-from service.instances.validation import apply_defaults, validate_task_data
+from tests.processes.process_harness import beijing, checked_submission
 
 ROOT = Path(__file__).resolve().parents[3]
 BPMN = ROOT / "bpmn"
 FORMS = ROOT / "forms" / "branch_assessment"
-BEIJING = timedelta(hours=8)
 BRANCH = "TZB-JX2301"
 REVIEWERS = ["rev_wang", "rev_li"]
 
 
-def beijing(year: int, month: int, day: int, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
-    """A moment given in Beijing time, as the UTC datetime the service clock uses."""
-    return datetime(year, month, day, hour, minute, second, tzinfo=UTC) - BEIJING
 
 
 T0 = beijing(2026, 11, 2)  # the campaign starts the case
@@ -60,14 +56,6 @@ def _form(task_name: str) -> dict[str, Any]:
     return json.loads((FORMS / f"{task_name}.schema.json").read_text(encoding="utf-8"))
 
 
-class FormRejected(AssertionError):
-    def __init__(self, problems: list[dict[str, Any]]):
-        super().__init__(problems)
-        self.problems = problems
-
-    @property
-    def fields(self) -> set[str]:
-        return {p["field"] for p in self.problems}
 
 
 class Assessment:
@@ -93,11 +81,7 @@ class Assessment:
 
     def complete(self, name: str, data: Mapping[str, Any] | None = None, *, reviewer: str | None = None,
                  at: datetime | None = None) -> Assessment:
-        schema = _form(name)
-        submitted = apply_defaults(schema, dict(data or {}))
-        problems = validate_task_data(schema, submitted)
-        if problems:
-            raise FormRejected(problems)
+        submitted = checked_submission(_form(name), data)
         task = self.task(name, reviewer)
         return self._step(at, lambda: self.case.complete(task.id, submitted))
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from branch_assessment_support import DUE, REMINDER, T0, FormRejected, beijing, sheet
+from branch_assessment_support import DUE, REMINDER, T0, beijing, sheet
 
 from processes.branch_assessment import DEFINITION
 from service.engine import ScriptFailure
+from tests.processes.process_harness import FormRejected
 
 SECOND = timedelta(seconds=1)
 

@@ -4,7 +4,7 @@ every outcome of the data contract, the band boundaries, vetoes, and the mean of
 from __future__ import annotations
 
 import pytest
-from branch_assessment_support import FormRejected, sheet
+from branch_assessment_support import sheet
 
 from processes.branch_assessment import (
     INDICATORS,
@@ -14,6 +14,7 @@ from processes.branch_assessment import (
     reminder_moment,
     sheet_total,
 )
+from tests.processes.process_harness import FormRejected
 
 GRADE_TITLES = {"excellent": "五星/优秀", "good": "四星/良好", "fair": "三星/一般", "lagging": "后进", "weak": "软弱涣散"}
 

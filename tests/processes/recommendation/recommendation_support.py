@@ -10,25 +10,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from processes.recommendation import DEFINITION
 from service import clock
 from service.engine import Case, Engine, LoadedSpec
-from service.instances.validation import apply_defaults, validate_task_data
+from tests.processes.process_harness import beijing, checked_submission
 
 ROOT = Path(__file__).resolve().parents[3]
 BPMN = ROOT / "bpmn"
 FORMS = ROOT / "forms" / "recommendation"
-BEIJING = timedelta(hours=8)
 CANDIDATE = "2023010101"
 
 
-def beijing(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
-    """A moment given in Beijing time, as the UTC datetime the service clock uses."""
-    return datetime(year, month, day, hour, minute, tzinfo=UTC) - BEIJING
 
 
 T0 = beijing(2026, 9, 1)  # a Tuesday: the case starts
@@ -51,14 +47,6 @@ def _form(task_name: str) -> dict[str, Any]:
     return json.loads((FORMS / f"{task_name}.schema.json").read_text(encoding="utf-8"))
 
 
-class FormRejected(AssertionError):
-    def __init__(self, problems: list[dict[str, Any]]):
-        super().__init__(problems)
-        self.problems = problems
-
-    @property
-    def fields(self) -> set[str]:
-        return {p["field"] for p in self.problems}
 
 
 class Recommendation:
@@ -82,11 +70,7 @@ class Recommendation:
         return ready[name]
 
     def complete(self, name: str, data: Mapping[str, Any] | None = None, *, at: datetime | None = None) -> Recommendation:
-        schema = _form(name)
-        submitted = apply_defaults(schema, dict(data or {}))
-        problems = validate_task_data(schema, submitted)
-        if problems:
-            raise FormRejected(problems)
+        submitted = checked_submission(_form(name), data)
         task = self.task(name)
         return self._step(at, lambda: self.case.complete(task.id, submitted))
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from recommendation_support import CANDIDATE, FormRejected, beijing, candidate_facts
+from recommendation_support import CANDIDATE, beijing, candidate_facts
 
 from processes.recommendation import DEFINITION
 from service.engine import MessageNotAccepted
+from tests.processes.process_harness import FormRejected
 
 
 def _finished(rec, outcome):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rectification_support import DAY, DUE, MEASURES, REMINDER, T0, FormRejected, beijing
+from rectification_support import DAY, DUE, MEASURES, REMINDER, T0, beijing
+
+from tests.processes.process_harness import FormRejected
 
 CLOSE_ALL = [0, 1, 2]
 
