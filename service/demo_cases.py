@@ -179,4 +179,7 @@ def create_demo_cases(rng: random.Random) -> dict[str, int]:
             created["rectification"] = 1
     if "branch_assessment" in deployed:
         created["branch_assessment"] = _campaign(rng)
+    from service.demo_extra import seed_all
+
+    created.update(seed_all(rng))
     return created

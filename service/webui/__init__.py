@@ -107,6 +107,21 @@ def _format_time(value: Any, pattern: str = "yyyy-MM-dd HH:mm") -> str:
     return format_datetime(value, pattern) if value else ""
 
 
+def add_nav_link(app: Flask, endpoint: str, label: Any, visible: Any = None, order: int = 50) -> None:
+    """A page blueprint adds its entry to the top navigation. `label` is a lazy gettext string;
+    `visible(actor) -> bool` hides it from users it is not for (default: every signed-in user)."""
+    app.extensions.setdefault("nav_links", []).append(
+        {"endpoint": endpoint, "label": label, "visible": visible, "order": order})
+
+
+def _nav_links() -> list[dict[str, Any]]:
+    actor = session_actor()
+    if actor is None:
+        return []
+    links = sorted(current_app.extensions.get("nav_links", []), key=lambda link: link["order"])
+    return [link for link in links if link["visible"] is None or link["visible"](actor)]
+
+
 def init_web(app: Flask) -> None:
     """Attach the page machinery and register every page blueprint."""
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
@@ -145,7 +160,8 @@ def init_web(app: Flask) -> None:
     @app.context_processor
     def _page_globals() -> dict[str, Any]:
         return {"current_actor": session_actor(), "languages": LANGUAGES, "current_language": select_locale(),
-                "switch_language_url": _switch_language_url, "fmt_time": _format_time}
+                "switch_language_url": _switch_language_url, "fmt_time": _format_time,
+                "nav_links": _nav_links}
 
     from service.attachments.pages import bp as attachment_pages
     from service.auth.pages import bp as auth_pages
