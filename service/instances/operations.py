@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -484,6 +485,22 @@ def apply_effect(instance: Instance, effect: dict[str, Any]) -> None:
                     setattr(person, field_name, value)
             audit.record("effect_set_person", actor_id=None, instance_id=instance.id, person=person.id,
                          values=effect.get("values"))
+    elif kind == "set_unit":
+        from service.org.models import OrgUnit
+
+        unit = db.session.scalar(select(OrgUnit).where(OrgUnit.code == (effect.get("unit") or instance.subject)))
+        if unit is not None:
+            for field_name, value in (effect.get("values") or {}).items():
+                if field_name == "last_reelection":
+                    unit.last_reelection = date.fromisoformat(value) if value else None
+            audit.record("effect_set_unit", actor_id=None, instance_id=instance.id, unit=unit.code,
+                         values=effect.get("values"))
+    elif kind == "record":
+        from service.records.operations import add_record
+
+        add_record(subject_kind=effect.get("subject_kind") or instance.subject_kind,
+                   subject=effect.get("subject") or instance.subject, kind=effect["record"],
+                   year=effect.get("year"), data=effect.get("data") or {}, instance_id=instance.id)
     else:
         raise ValueError(f"unknown effect kind {kind!r}")
 

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from service.errors import ApiError
 from service.extensions import db
 from service.org.models import OrgUnit, Person
+from service.records.operations import facts_records
 
 
 @dataclass
@@ -41,6 +42,7 @@ def unit_facts(unit: OrgUnit) -> dict[str, Any]:
         "parent": unit.parent.code if unit.parent else None,
         "paired_with": unit.paired_with.code if unit.paired_with else None,
         "league_members": members or 0,
+        "records": facts_records("org_unit", unit.code),
     }
 
 
@@ -67,4 +69,5 @@ def _person_facts(person: Person) -> dict[str, Any]:
             "league_joined": _iso(person.league_joined), "league_post": person.league_post,
             "party_status": person.party_status, "party_applied": _iso(person.party_applied),
             "unit": unit_facts(unit) if unit else None,
+            "records": facts_records("person", person.id),
     }
