@@ -39,8 +39,22 @@ START_TIMEOUT = 60.0
 
 
 # -- database -----------------------------------------------------------------------------------------
-def fresh_database(name: str) -> str:
-    """A new, empty SQLite file under /tmp; returns its SQLAlchemy URL."""
+def fresh_database(name: str, server: str | None = None) -> str:
+    """A new, empty database; returns its SQLAlchemy URL. Without `server`: a SQLite file under /tmp;
+    with a PostgreSQL server URL (postgresql://user@host:port/anydb): a database bench_<name>_<pid>."""
+    if server:
+        import sqlalchemy as sa
+
+        from service.config import normalise_database_url
+
+        base = sa.make_url(normalise_database_url(server))
+        target = f"bench_{name}_{os.getpid()}"
+        admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
+            conn.execute(sa.text(f'CREATE DATABASE "{target}"'))
+        admin.dispose()
+        return base.set(database=target).render_as_string(hide_password=False)
     path = Path(f"/tmp/bench-{name}-{os.getpid()}.db")
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
@@ -49,12 +63,27 @@ def fresh_database(name: str) -> str:
 
 
 def remove_database(url: str) -> None:
+    if url.startswith("postgresql"):
+        import sqlalchemy as sa
+
+        target = sa.make_url(url)
+        if not (target.database or "").startswith("bench_"):
+            return
+        admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with contextlib.suppress(Exception), admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        admin.dispose()
+        return
     path = url.removeprefix("sqlite:///")
     if not path.startswith("/tmp/bench-"):
         return
     for suffix in ("", "-wal", "-shm", "-journal"):
         with contextlib.suppress(FileNotFoundError):
             Path(f"{path}{suffix}").unlink()
+
+
+def describe_database(url: str) -> str:
+    return "PostgreSQL" if url.startswith("postgresql") else "SQLite (WAL)"
 
 
 def app_config(url: str, **extra: Any) -> dict[str, Any]:

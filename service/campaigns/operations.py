@@ -25,6 +25,7 @@ from service.extensions import db
 from service.instances.access import may_act, org_graph, visible_instances_condition
 from service.instances.models import HumanTask, Instance
 from service.instances.operations import complete_task, policies_for, restore_case, start_instance
+from service.instances.subjects import unit_subjects
 from service.instances.views import usernames
 from service.modeler.operations import latest_version
 from service.org.models import OrgUnit, RoleAssignment, User
@@ -151,13 +152,14 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
     db.session.add(campaign)
     db.session.flush()
     instances = []
+    version = latest_version(process)
+    subjects = unit_subjects(eligible)
     for unit in eligible:
         extra: dict[str, Any] = {"year": year, "deadline": deadline.isoformat(), "campaign_id": campaign.id}
         if reviewers_by_unit[unit.code] is not None:
             extra["reviewers"] = reviewers_by_unit[unit.code]
-        instance = start_instance(None, process, unit.code, extra=extra)
-        instance.campaign_id = campaign.id
-        instances.append(instance)
+        instances.append(start_instance(None, process, unit.code, extra=extra, version=version, policies=policies,
+                                        campaign_id=campaign.id, subject=subjects[unit.code]))
     db.session.flush()
     audit.record("campaign_launched", actor_id=actor.user_id, campaign=campaign.id, process=process, year=year,
                  deadline=deadline.isoformat(), instances=[i.id for i in instances],

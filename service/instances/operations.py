@@ -15,7 +15,7 @@ from service.auth.actor import Actor
 from service.engine import Case, MessageNotAccepted, ScriptFailure, TaskNotReady
 from service.errors import ApiError, forbidden, not_found
 from service.extensions import db
-from service.modeler.models import ProcessModel
+from service.modeler.models import ProcessModel, ProcessVersion
 from service.modeler.operations import latest_version
 from service.notifications.operations import notify_task_offered
 from service.org.models import User
@@ -79,10 +79,13 @@ def _check_data_keys(data: dict[str, Any], key: str) -> None:
 
 
 def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[str, Any] | None = None,
-                   *, extra: dict[str, Any] | None = None) -> Instance:
+                   *, extra: dict[str, Any] | None = None, version: ProcessVersion | None = None,
+                   policies: dict[str, Any] | None = None, campaign_id: int | None = None,
+                   subject: Subject | None = None) -> Instance:
     """Start a case of the latest version of `key` about `subject_id`. `actor` None: the system
-    (a timer, a campaign or another case's effect) starts it."""
-    version = latest_version(key)
+    (a timer, a campaign or another case's effect) starts it. A caller starting many cases in one
+    transaction (a campaign) passes the `version`, `policies` and `subject`s it read in bulk."""
+    version = version or latest_version(key)
     if version is None:
         raise ApiError(404, "not_found", f"流程 {key} 未部署 / process {key} is not deployed")
     data = dict(data or {})
@@ -92,7 +95,8 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
         problems = validate_task_data(dict(found.start_schema), {**data, **(extra or {})})
         if problems:
             raise ApiError(422, "validation_failed", details=problems)
-    subject = resolve_subject(version.model.subject_kind, subject_id)
+    if subject is None or subject.id != subject_id:
+        subject = resolve_subject(version.model.subject_kind, subject_id)
     if actor is not None:
         _check_start_allowed(actor, key, subject)
     initial: dict[str, Any] = dict(found.start_defaults) if found else {}
@@ -102,19 +106,19 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
         # the roster's facts win over start data: a candidate cannot send their own birth date
         initial.update(found.initial_data(subject.facts))
     initial.update({"subject": subject.id, "subject_unit": subject.unit, "process": key,
-                    "policies": policies_for(key)})
+                    "policies": copy.deepcopy(policies) if policies is not None else policies_for(key)})
     now = clock.now()
     case = engine().start(load_spec(version), initial)
     instance = Instance(
         version_id=version.id, version=version, process_key=key, subject_kind=subject.kind, subject=subject.id,
         subject_unit=subject.unit, status="running", state="", started_by=actor.user_id if actor else None,
-        started_at=now, updated_at=now, summary={"title": version.model.name},
+        started_at=now, updated_at=now, summary={"title": version.model.name}, campaign_id=campaign_id,
     )
     db.session.add(instance)
     db.session.flush()
     audit.record("instance_started", actor_id=actor.user_id if actor else None, instance_id=instance.id,
                  process=key, version=version.number, subject=subject.id)
-    _advance(instance, case, actor, case.run)
+    _advance(instance, case, actor, case.run, fresh=True)
     return instance
 
 
@@ -305,8 +309,10 @@ def fire_timers(instance: Instance) -> bool:
 
 
 # -- the common tail of every step -------------------------------------------------------------------------------
-def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable[[], None], hops: int = 0) -> None:
-    """Run an engine step and project its result: state, tasks, timers, message waits, status, audit."""
+def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable[[], None], hops: int = 0,
+             *, fresh: bool = False) -> None:
+    """Run an engine step and project its result: state, tasks, timers, message waits, status, audit.
+    `fresh`: the instance was inserted in this transaction and has no task rows yet."""
     try:
         step()
     except ScriptFailure as failure:
@@ -317,15 +323,16 @@ def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable
     else:
         if instance.status == "error":
             instance.status, instance.error = "running", None
-    _persist(instance, case, hops)
+    _persist(instance, case, hops, fresh=fresh)
 
 
-def _persist(instance: Instance, case: Case, hops: int) -> None:
+def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) -> None:
     now = clock.now()
     views = case.ready_human_tasks() if instance.status in ("running", "error") else []
-    db.session.flush()  # pending task/audit rows first, so the queries below see them
+    if not fresh:
+        db.session.flush()  # pending task/audit rows first, so the queries below see them
     with db.session.no_autoflush:  # then one UPDATE of the instance row per step, not one per query
-        _sync_tasks(instance, views, now)
+        _sync_tasks(instance, views, now, fresh=fresh)
         _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
     outgoing = case.outgoing_messages()  # read (and drained) before saving, or they would be sent again
     instance.state = case.state_json()
@@ -349,8 +356,8 @@ def _persist(instance: Instance, case: Case, hops: int) -> None:
             _route_message(instance, message.name, message.payload, message.correlations, hops + 1)
 
 
-def _sync_tasks(instance: Instance, views: list, now: Any) -> None:
-    open_rows = {row.engine_task_id: row for row in db.session.scalars(
+def _sync_tasks(instance: Instance, views: list, now: Any, *, fresh: bool = False) -> None:
+    open_rows = {} if fresh else {row.engine_task_id: row for row in db.session.scalars(
         select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "ready"))}
     current = {view.id for view in views}
     for engine_id, row in open_rows.items():
