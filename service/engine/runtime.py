@@ -403,6 +403,8 @@ class Case:
             source = self._previous_element(task)
             if source is not None:
                 edges[(source, element)] = None
+        for element in getattr(self.workflow, "pruned_history", ()):  # compacted history of a long case
+            completed.setdefault(element, None)
         flows: list[str] = []
         if bpmn_xml is not None:
             by_ends = sequence_flows(bpmn_xml)
