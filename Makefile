@@ -17,7 +17,7 @@ WEB_STAMP := service/static/dist/.build-stamp
 setup: $(STAMP) $(WEB_STAMP)
 
 # the browser islands (rjsf task form), bundled from the npm registry with the lockfile
-$(WEB_STAMP): $(WEB)/package-lock.json $(WEB)/build.mjs $(wildcard $(WEB)/src/*)
+$(WEB_STAMP): $(WEB)/package-lock.json $(WEB)/build.mjs $(wildcard $(WEB)/src/*) $(wildcard $(WEB)/src/*/*)
 	cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 	@touch $(WEB_STAMP)
 
@@ -56,3 +56,13 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache
+
+# load and fault tests (tests/load): real gunicorn and worker processes on a private PostgreSQL cluster.
+# Full form by default (50 users, 30 s, 1,000 timers); .ci/run runs a short form after `make test`.
+LOAD_USERS ?= 50
+LOAD_SECONDS ?= 30
+LOAD_TIMERS ?= 1000
+.PHONY: load-test
+load-test: setup
+	RUN_LOAD_TESTS=1 LOAD_USERS=$(LOAD_USERS) LOAD_SECONDS=$(LOAD_SECONDS) LOAD_TIMERS=$(LOAD_TIMERS) \
+	  $(PY) -m pytest -p no:cacheprovider -s -m load tests/load

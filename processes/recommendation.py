@@ -3,7 +3,10 @@
 The BPMN is bpmn/recommendation.bpmn; eligibility is the decision table
 bpmn/recommendation_eligibility.dmn. Track A (default) recommends a Party applicant as an
 activist (入党积极分子); track B (start data `track: "B"`) recommends an activist as a
-development candidate (发展对象) and needs `training_certificate` and `activist_since`.
+development candidate (发展对象) and needs `training_certificate` and `activist_since`: the
+certificate is read from the person's records (a valid `training_certificate` left by a
+party_training class), never taken from the start request; `activist_since` from an `activist`
+record or the roster when they have it (see track_b_facts).
 
 Start data a case may carry besides the subject's facts: `track`, `round_recommended` (members of
 the branch already recommended in this round, for the quota), `on_behalf` (true: the branch
@@ -176,10 +179,42 @@ def build_recommendation_form(candidate: Mapping[str, Any], meeting: Mapping[str
 
 
 # -- the pack hooks ------------------------------------------------------------------------------------------------
+def _valid_certificate(data: Mapping[str, Any], on: str) -> bool:
+    """A Party-school certificate counts until its valid_until date (inclusive) unless revoked."""
+    if not data.get("number") or data.get("revoked"):
+        return False
+    until = data.get("valid_until")
+    return not until or str(until) >= on
+
+
+def track_b_facts(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """Track B's preconditions from what the service knows, not from the start request.
+
+    The certificate is the newest valid one the person holds (records written by party_training);
+    with subject records present (the service always sends them) a certificate named in the start
+    data counts for nothing. The date of becoming an activist comes from an `activist` record or the
+    roster when either has it; otherwise the start data's `activist_since` stands."""
+    found: dict[str, Any] = {}
+    records = facts.get("records")
+    if isinstance(records, Mapping):
+        today = today_iso()
+        valid = [r.get("data") or {} for r in records.get("training_certificate") or []
+                 if _valid_certificate(r.get("data") or {}, today)]
+        found["training_certificate"] = valid[0]["number"] if valid else None
+        found["training_certificate_record"] = dict(valid[0]) if valid else None
+        activist = [r for r in records.get("activist") or [] if (r.get("data") or {}).get("since")]
+        if activist:
+            found["activist_since"] = activist[0]["data"]["since"]
+    if facts.get("activist_since"):
+        found["activist_since"] = facts["activist_since"]
+    return found
+
+
 def initial_data(facts: Mapping[str, Any]) -> dict[str, Any]:
     """The candidate's facts the eligibility rules need, and defaults for the optional start data."""
     unit = facts.get("unit") or {}
     return {
+        **track_b_facts(facts),
         "candidate_name": facts.get("name"),
         "gender": facts.get("gender"),
         "birth_date": facts.get("birth_date"),

@@ -48,12 +48,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .api import register_api
     from .cli import register_cli
     from .extensions import db, migrate
+    from .ops import init_ops
     from .runtime import init_runtime
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     init_runtime(app)
     errors.register(app)
+    init_ops(app)  # health, readiness, metrics, request logs (first, so they time the whole request; no login)
     register_api(app)
     register_cli(app)
     from .home.routes import bp as home_bp

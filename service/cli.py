@@ -87,6 +87,9 @@ def run_due_command(now_text: str | None) -> None:
 @with_appcontext
 def worker_command(interval: float, once: bool) -> None:
     """Fire due timers until stopped (SIGINT/SIGTERM finish the current instance, then exit)."""
+    from sqlalchemy.exc import OperationalError
+
+    from service.ops.jobs import hold_claims_with_lease
     from service.timers.operations import run_due
 
     stopping = False
@@ -97,13 +100,22 @@ def worker_command(interval: float, once: bool) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    hold_claims_with_lease(db.engine, current_app.config["JOB_LEASE_SECONDS"])
     click.echo("worker started / 定时任务进程已启动")
     optimized_at = 0.0
     while not stopping:
         if time.monotonic() - optimized_at > 3600:
             optimize_database()
             optimized_at = time.monotonic()
-        result = run_due(limit=100)
+        try:
+            result = run_due(limit=100)
+        except OperationalError as exc:  # the database is away (restart, failover): wait and try again
+            db.session.remove()
+            if once:
+                raise
+            click.echo(f"database unavailable, retrying / 数据库不可用，稍后重试: {exc.__class__.__name__}", err=True)
+            time.sleep(max(interval, 1.0))
+            continue
         if result.fired or result.failed:
             click.echo(f"fired {result.fired}, failed {len(result.failed)}")
         if once:
@@ -136,3 +148,6 @@ def register_cli(app: Flask) -> None:
     from service.demo import demo_command
 
     app.cli.add_command(demo_command)
+    from service.modeler.export import export_models_command
+
+    app.cli.add_command(export_models_command)

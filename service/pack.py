@@ -74,6 +74,10 @@ class ProcessDefinition:
     initial_data: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None
     #: (outcome, final data, subject facts) -> declarative effects the service applies on completion
     on_complete: Callable[[str | None, Mapping[str, Any], Mapping[str, Any]], list[dict[str, Any]]] | None = None
+    #: (a running case's data) -> [{"date": "YYYY-MM-DD", "title", "kind"?}]: dates the case has coming that
+    #: its task due dates and timers do not show (a planned meeting, an action item's due date); read by
+    #: the month calendar (service/calendar)
+    calendar_items: Callable[[Mapping[str, Any]], list[dict[str, Any]]] | None = None
 
     @property
     def bpmn_filename(self) -> str:

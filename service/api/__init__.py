@@ -67,12 +67,16 @@ def register_api(app: Flask) -> None:
     from service.api.schemas import ErrorSchema
     from service.attachments.routes import blp as attachments_blp
     from service.auth.routes import blp as auth_blp
+    from service.calendar.routes import blp as calendar_blp
     from service.campaigns.routes import blp as campaigns_blp
+    from service.documents.routes import blp as documents_blp
     from service.inbox.routes import blp as inbox_blp
     from service.instances.routes import blp as instances_blp
     from service.modeler.routes import blp as modeler_blp
     from service.notifications.routes import blp as notifications_blp
+    from service.ops.routes import blp as ops_blp
     from service.org.routes import blp as org_blp
+    from service.tracking.routes import blp as tracking_blp
 
     class ServiceApi(Api):
         ERROR_SCHEMA = ErrorSchema  # every documented error has our shape
@@ -86,7 +90,7 @@ def register_api(app: Flask) -> None:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
     for blueprint in (auth_blp, org_blp, modeler_blp, instances_blp, inbox_blp, campaigns_blp, notifications_blp,
-                      attachments_blp):
+                      attachments_blp, ops_blp, tracking_blp, documents_blp, calendar_blp):
         api.register_blueprint(blueprint, url_prefix="/api/v1")
 
     @app.before_request

@@ -123,12 +123,20 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
         _users_exist(given or list(policies["reviewers"]))
 
     months = int(policies.get("min_branch_age_months") or 0)
+    # policy campaign_skip_running: a unit whose case of this process is still open (e.g. a re-election
+    # waiting for the end of its term) gets no second one
+    running = set(db.session.scalars(select(Instance.subject).where(
+        Instance.process_key == process, Instance.status.in_(("running", "suspended", "error"))))) \
+        if policies.get("campaign_skip_running") else set()
     eligible: list[OrgUnit] = []
     excluded: list[dict[str, Any]] = []
     for unit in _candidates(actor, process, str(policies.get("campaign_unit_kind") or DEFAULT_UNIT_KIND)):
         if unit.founded is not None and _add_months(unit.founded, months) > today:
             excluded.append({"subject": unit.code, "name": unit.name, "founded": unit.founded.isoformat(),
                              "reason": f"成立不满 {months} 个月 / founded less than {months} months ago"})
+        elif unit.code in running:
+            excluded.append({"subject": unit.code, "name": unit.name,
+                             "reason": "已有进行中的案件 / a case of this process is still open"})
         else:
             eligible.append(unit)
     if not eligible:

@@ -10,6 +10,7 @@ from service.extensions import db
 from service.instances import operations
 from service.instances.models import Instance
 from service.instances.views import instance_views, task_views
+from service.tracking.visibility import redact_task_data
 from service.transaction import transactional
 
 from . import actions
@@ -66,7 +67,8 @@ class TaskItem(MethodView):
     @blp.response(200, TaskDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     def get(self, task_id):  # type: ignore[no-untyped-def]
-        task = operations.get_task_for(require_actor(), task_id)
+        actor = require_actor()
+        task = operations.get_task_for(actor, task_id)
         instance = db.session.get(Instance, task.instance_id)
         schema = operations.form_schema(instance, task)
         view = task_views([task])[0]
@@ -74,7 +76,8 @@ class TaskItem(MethodView):
         if task.status == "ready":
             case = operations.restore_case(instance)
             current = next((v for v in case.ready_human_tasks() if v.id == task.engine_task_id), None)
-            data = actions.with_proposal(task, prefill(current.data, schema) if current else {})
+            data = actions.with_proposal(task, prefill(redact_task_data(actor, instance, current.data), schema)
+                                         if current else {})
         view.update(instructions=task.instructions, data=data,
                     form={"schema": schema, "uiSchema": operations.form_ui_schema(instance, task)})
         return view

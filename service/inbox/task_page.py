@@ -17,6 +17,7 @@ from service.instances import operations
 from service.instances.access import may_act
 from service.instances.models import HumanTask, Instance
 from service.instances.views import instance_detail, usernames
+from service.tracking.visibility import redact_task_data
 
 from .actions import may_withdraw, returnable_steps, with_proposal
 from .drafts import draft_for
@@ -70,10 +71,10 @@ def task_page(actor: Actor, task_id: str, *, data: dict[str, Any] | None = None,
     handing_over = actionable and task.delegated_to is None  # a delegate proposes; they do not hand on
     schema = operations.form_schema(instance, task) or EMPTY_FORM
     draft = draft_for(actor, task) if actionable else None
-    case_data = _case_data(instance, task)
+    case_data = redact_task_data(actor, instance, _case_data(instance, task))
     if actionable and data is None:
         data = draft.data if draft else with_proposal(task, prefill(case_data, schema))
-    detail = instance_detail(instance, with_comments=_sees_comments(actor, instance))
+    detail = instance_detail(instance, with_comments=_sees_comments(actor, instance), viewer=actor)
     titles = dict(db.session.execute(select(HumanTask.name, HumanTask.title)
                                      .where(HumanTask.instance_id == instance.id)).all())
     attachments = case_attachments(instance.id)

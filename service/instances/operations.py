@@ -18,6 +18,7 @@ from service.extensions import db
 from service.modeler.models import ProcessModel, ProcessVersion
 from service.modeler.operations import latest_version
 from service.notifications.operations import notify_task_offered
+from service.ops.metrics import task_completed as task_completed_metric
 from service.org.models import User
 from service.pack import ROLES
 from service.runtime import definition, engine, load_spec, version_forms
@@ -190,6 +191,7 @@ def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
             raise ApiError(409, "task_not_ready") from None
 
     _advance(instance, case, actor, step)
+    task_completed_metric(instance.process_key)  # counted when the transaction commits
     return instance
 
 

@@ -5,12 +5,12 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from service.api import require_actor
+from service.api import require_actor, require_admin
 from service.api.schemas import ErrorSchema, InstanceDetailSchema, InstancePage, InstanceSchema, PageArgs
 from service.extensions import db
 from service.transaction import transactional
 
-from . import operations
+from . import admin, operations
 from .access import visible_instances_condition
 from .models import Instance
 from .views import diagram_view, instance_detail, instance_views
@@ -89,7 +89,8 @@ class InstanceItem(MethodView):
     @blp.response(200, InstanceDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     def get(self, instance_id):  # type: ignore[no-untyped-def]
-        return instance_detail(operations.get_instance_for(require_actor(), instance_id))
+        actor = require_actor()
+        return instance_detail(operations.get_instance_for(actor, instance_id), viewer=actor)
 
 
 @blp.route("/instances/<int:instance_id>/diagram")
@@ -142,3 +143,58 @@ class Messages(MethodView):
     def post(self, body, instance_id):  # type: ignore[no-untyped-def]
         instance = operations.send_message(require_actor(), instance_id, body["name"], body["data"])
         return instance_detail(instance)
+
+
+# -- an administrator's repairs (service/instances/admin.py) ---------------------------------------------
+class DataChangeRequest(Schema):
+    changes = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=100)), required=True,
+                          metadata={"description": "variable -> new value, set on the data the case's next steps use"})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=1000))
+
+
+class MigrateRequest(Schema):
+    to_version = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class MigrateResult(Schema):
+    id = fields.Integer(required=True)
+    moved = fields.Boolean(required=True)
+    reason = fields.String(allow_none=True, required=True, metadata={"description": "why it did not move (中文 / English)"})
+
+
+@blp.route("/instances/<int:instance_id>/retry")
+class Retry(MethodView):
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @transactional
+    def post(self, instance_id):  # type: ignore[no-untyped-def]
+        """Run the failed step of a case in error again (admin)."""
+        return instance_detail(admin.retry_instance(require_admin(), instance_id))
+
+
+@blp.route("/instances/<int:instance_id>/data")
+class InstanceData(MethodView):
+    @blp.arguments(DataChangeRequest)
+    @blp.response(200, InstanceDetailSchema)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @blp.alt_response(409, schema=ErrorSchema)
+    @blp.alt_response(422, schema=ErrorSchema)
+    @transactional
+    def patch(self, body, instance_id):  # type: ignore[no-untyped-def]
+        """Correct a case's data, with a reason; audited with the old and new values (admin)."""
+        return instance_detail(admin.edit_data(require_admin(), instance_id, body["changes"], body["reason"]))
+
+
+@blp.route("/instances/<int:instance_id>/migrate")
+class Migrate(MethodView):
+    @blp.arguments(MigrateRequest)
+    @blp.response(200, MigrateResult)
+    @blp.alt_response(403, schema=ErrorSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    @transactional
+    def post(self, body, instance_id):  # type: ignore[no-untyped-def]
+        """Move the case to another version of its process, if every step it is at exists there (admin)."""
+        return admin.migrate_to(require_admin(), instance_id, body["to_version"])

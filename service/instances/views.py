@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from service.audit import AuditEvent
+from service.auth.actor import Actor
 from service.extensions import db
 from service.org.models import User
 
@@ -57,8 +58,9 @@ def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
     } for i in instances]
 
 
-def instance_detail(instance: Instance, *, with_comments: bool = False) -> dict[str, Any]:
-    """`with_comments`: each completion's free-text "comment" field too (for the case's approvers)."""
+def instance_detail(instance: Instance, *, with_comments: bool = False, viewer: Actor | None = None) -> dict[str, Any]:
+    """`with_comments`: each completion's free-text "comment" field too (for the case's approvers).
+    `viewer`: the history is redacted for them (an objector's identity only for investigators)."""
     view = instance_views([instance])[0]
     events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.instance_id == instance.id)
                                      .order_by(AuditEvent.at, AuditEvent.id)))
@@ -70,6 +72,10 @@ def instance_detail(instance: Instance, *, with_comments: bool = False) -> dict[
         "details": {k: v for k, v in e.details.items() if k not in ("data",)},
         **({"comment": _comment(e.details)} if with_comments else {}),
     } for e in events]
+    if viewer is not None:
+        from service.tracking.visibility import redact_history
+
+        view["history"] = redact_history(viewer, instance, view["history"])
     return view
 
 

@@ -16,6 +16,7 @@ from service import clock
 from service.extensions import db
 from service.instances.models import Instance
 from service.instances.operations import fire_timers
+from service.ops import jobs, metrics
 from service.transaction import is_lock_conflict
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class TimerRun:
 def _claim_next(now: datetime, skip: set[int]) -> Instance | None:
     stmt = (select(Instance)
             .where(Instance.status == "running", Instance.next_timer_at.isnot(None), Instance.next_timer_at <= now)
+            .where(~jobs.held_back("timer", now))  # failed before: waits for its next attempt or an admin
             .order_by(Instance.next_timer_at, Instance.id).limit(1)
             .execution_options(populate_existing=True))  # another worker may have changed it meanwhile
     if skip:
@@ -59,11 +61,15 @@ def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
         try:
             with clock.frozen_at(moment):
                 fire_timers(instance)
+                jobs.record_success("timer", instance_id, moment)
             db.session.commit()
             result.fired += 1
+            lateness = None
             if due is not None:
                 fired_at = moment if now is not None else clock.now()
-                result.lateness_seconds.append(max(0.0, (fired_at - due).total_seconds()))
+                lateness = max(0.0, (fired_at - due).total_seconds())
+                result.lateness_seconds.append(lateness)
+            metrics.timer_fired(lateness)
         except (StaleDataError, OperationalError) as exc:
             db.session.rollback()
             if isinstance(exc, OperationalError) and not is_lock_conflict(exc):
@@ -74,4 +80,16 @@ def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
             log.exception("timer of instance %s failed", instance_id)
             result.failed.append((instance_id, str(exc)))
             skip.add(instance_id)
+            jobs.record_failure("timer", instance_id, f"{type(exc).__name__}: {exc}", moment)  # bounded retries
+            db.session.commit()
     return result
+
+
+def fire_due_timers_of(instance_id: int) -> None:
+    """Fire one case's due timers in the caller's transaction (an admin's retry of an incident)."""
+    stmt = select(Instance).where(Instance.id == instance_id).execution_options(populate_existing=True)
+    if db.engine.dialect.name == "postgresql":
+        stmt = stmt.with_for_update(of=Instance)  # a worker holding it makes this wait, not fire twice
+    instance = db.session.scalars(stmt).first()
+    if instance is not None:
+        fire_timers(instance)

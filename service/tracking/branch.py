@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from service import audit
 from service.auth.actor import Actor
 from service.campaigns.models import Campaign
 from service.errors import not_found
@@ -18,6 +18,7 @@ from service.instances.access import visible_instances_condition, visible_units
 from service.instances.models import Instance
 from service.org.models import OrgUnit, Person
 
+from . import visibility
 from .candidate import STAGES, current_stage
 
 ASSESSMENT = "branch_assessment"
@@ -43,7 +44,12 @@ def unit_for(actor: Actor, code: str) -> OrgUnit:
 
 
 def record_restricted_view(actor: Actor, unit: OrgUnit) -> None:
-    audit.record("restricted_view", actor_id=actor.user_id, org_unit=unit.code, page="branch_page")
+    """Decide whether the page may show the unit's restricted records (members' Party status, grades,
+    rectifications; remembered in g.tracking_visibility for the template) and, if so, log the view once."""
+    shown = visibility.may_see_unit_restricted(actor, unit)
+    g.tracking_visibility = {"unit": unit.code, "restricted": shown}
+    if shown:
+        visibility.record_restricted_view(actor, "branch_page", org_unit=unit.code)
 
 
 def members(unit: OrgUnit, cases: list[Instance]) -> list[dict[str, Any]]:

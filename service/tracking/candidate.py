@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from flask import g
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from service import audit
 from service.audit import AuditEvent
 from service.auth.actor import Actor
 from service.errors import not_found
@@ -21,6 +21,8 @@ from service.instances.models import HumanTask, Instance
 from service.instances.views import usernames
 from service.org.models import OrgUnit, Person
 from service.pack import ROLES
+
+from . import visibility
 
 RECOMMENDATION = "recommendation"
 
@@ -80,7 +82,30 @@ def person_for(actor: Actor, person_id: str) -> Person:
 
 
 def record_restricted_view(actor: Actor, person: Person, what: str) -> None:
-    audit.record("restricted_view", actor_id=actor.user_id, person=person.id, page=what)
+    """Decide what of the person's restricted record this page may show (remembered for the request's
+    templates in g.tracking_visibility) and, if anything, log the view once (visibility.py)."""
+    party = visibility.may_see_party_status(actor, person)
+    cases = {c.id for c in person_cases(actor, person) if visibility.may_see_restricted(actor, c)}
+    g.tracking_visibility = {"person": person.id, "party_status": party, "cases": cases}
+    if party or cases:
+        visibility.record_restricted_view(actor, what, person=person.id)
+
+
+def viewer() -> Actor | None:
+    """Who the current request is for (a signed-in page user or an API caller)."""
+    return g.get("page_actor") or g.get("actor")
+
+
+def case_record(instance: Instance) -> dict[str, Any] | None:
+    """The restricted record of a recommendation case for the page, if this request may show it
+    (record_restricted_view decided and logged it); the objector's name for investigators only."""
+    from service.documents.builders import recommendation_record
+
+    shown = (g.get("tracking_visibility") or {}).get("cases") or set()
+    actor = viewer()
+    if actor is None or instance.id not in shown or instance.process_key != RECOMMENDATION:
+        return None
+    return recommendation_record(instance, show_objectors=visibility.may_see_objector(actor, instance))
 
 
 def person_cases(actor: Actor, person: Person) -> list[Instance]:
@@ -143,9 +168,11 @@ def _unit_names(codes: set[str]) -> dict[str, str]:
 
 
 def timeline(cases: Sequence[Instance], process_names: dict[str, str],
-             action_labels: Mapping[str, Any]) -> list[dict[str, Any]]:
+             action_labels: Mapping[str, Any], actor: Actor | None = None) -> list[dict[str, Any]]:
     """Every audit event of these cases in one list, oldest first, in words: when, who, what, which
-    step of which process. Submitted data stays out (it may hold votes and opinions)."""
+    step of which process. Submitted data stays out (it may hold votes and opinions), and who raised an
+    objection shows only for the investigators (visibility.may_see_objector)."""
+    actor = actor or viewer()
     ids = [c.id for c in cases]
     if not ids:
         return []
@@ -155,11 +182,21 @@ def timeline(cases: Sequence[Instance], process_names: dict[str, str],
     titles = {(instance_id, name): title for instance_id, name, title in db.session.execute(
         select(HumanTask.instance_id, HumanTask.name, HumanTask.title).where(HumanTask.instance_id.in_(ids)))}
     case_names = {c.id: process_names.get(c.process_key, c.process_key) for c in cases}
+    by_id = {c.id: c for c in cases}
+    objector_visible: dict[int, bool] = {}
     rows = []
     for event in events:
         task = event.details.get("task")
+        who = names.get(event.actor_id) if event.actor_id else None
+        if who and visibility.is_objection(event.action, event.details) and event.instance_id in by_id \
+                and (actor is None or event.actor_id != actor.user_id):
+            if event.instance_id not in objector_visible:
+                objector_visible[event.instance_id] = actor is not None and visibility.may_see_objector(
+                    actor, by_id[event.instance_id])
+            if not objector_visible[event.instance_id]:
+                who = str(_l("异议人（身份保密）"))
         rows.append({
-            "at": event.at, "actor": names.get(event.actor_id) if event.actor_id else None,
+            "at": event.at, "actor": who,
             "action": action_labels.get(event.action, event.action),
             "process_name": case_names.get(event.instance_id or 0, ""),
             "task_title": event.details.get("title") or titles.get((event.instance_id or 0, task or ""), task),

@@ -179,3 +179,37 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(notification_pages)
     init_mail(app)
     app.register_blueprint(tracking_pages)
+    from flask_babel import lazy_gettext as _l  # noqa: F811 (each page block stands alone)
+
+    add_nav_link(app, "tracking_pages.search_page", _l("搜索"), order=30)
+    add_nav_link(app, "tracking_pages.campaigns_page", _l("考核活动"),
+                 visible=lambda actor: actor.is_admin or bool(actor.roles - {("member", None)}), order=31)
+    add_nav_link(app, "tracking_pages.dashboards_page", _l("看板"), order=32)
+    from service.documents.pages import bp as document_pages
+
+    app.register_blueprint(document_pages)
+    from flask_babel import lazy_gettext as _l
+
+    from service.ops.pages import bp as ops_pages
+
+    app.register_blueprint(ops_pages)
+    add_nav_link(app, "ops_pages.index", _l("事件"), visible=lambda actor: actor.is_admin, order=90)
+    from flask_babel import lazy_gettext as _l  # noqa: F811 (each page block stands alone)
+
+    from service.modeler.pages import bp as modeler_pages
+
+    app.register_blueprint(modeler_pages)
+    add_nav_link(app, "modeler_pages.models", _l("流程模型"), visible=lambda actor: actor.is_admin, order=80)
+    from service.modeler.admin_pages import bp as modeler_admin_pages
+
+    app.register_blueprint(modeler_admin_pages)  # /admin/instances/<id>, /admin/process-models/<key>/migration
+    from service.records.pages import bp as record_pages
+
+    app.register_blueprint(record_pages)  # /records/<id> (a certificate prints from here), /records/people/<id>
+    from flask_babel import lazy_gettext as _l  # noqa: F811 (each page block stands alone)
+
+    from service.calendar.pages import bp as calendar_pages
+
+    app.register_blueprint(calendar_pages)  # /calendar?month=YYYY-MM
+    add_nav_link(app, "calendar_pages.month", _l("工作日历"),
+                 visible=lambda actor: actor.is_admin or bool(actor.roles - {("member", None)}), order=33)
