@@ -205,9 +205,10 @@ def deploy_approval(app: Any) -> int:
         return result.version.id
 
 
-def prepare_database(name: str, **seed: Any) -> tuple[str, Org, int]:
-    """Fresh database, migrated, org seeded, approval deployed: (url, org, version id)."""
-    url = fresh_database(name)
+def prepare_database(name: str, server: str | None = None, **seed: Any) -> tuple[str, Org, int]:
+    """Fresh database (SQLite, or on the PostgreSQL `server`), migrated, org seeded, approval
+    deployed: (url, org, version id)."""
+    url = fresh_database(name, server=server)
     try:
         app = make_app(url)
         migrate(app)

@@ -188,11 +188,11 @@ def _run_instance(session: Any, base: str, subject: str, h_admin: dict, h_member
 
 
 def http_run(n: int, clients: int, workers: int, server_kind: str | None, warmup: int,
-             time_budget: float, threads: int = 1) -> dict[str, Any]:
+             time_budget: float, threads: int = 1, database: str | None = None) -> dict[str, Any]:
     import requests
 
-    url, org, _ = common.prepare_database("http", members=clients)
-    result: dict[str, Any] = {}
+    url, org, _ = common.prepare_database("http", server=database, members=clients)
+    result: dict[str, Any] = {"url": url}
     try:
         with common.Server(url, workers=workers, threads=threads, kind=server_kind) as server:
             result["server"] = server.description
@@ -285,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baseline-n", type=int, default=None, help="instances per baseline (default: max(n, 300))")
     ap.add_argument("--warmup", type=int, default=None, help="untimed instances first (default 2 per client)")
     ap.add_argument("--time-budget", type=float, default=150.0, help="max seconds for the timed HTTP phase")
+    ap.add_argument("--database", default=None, help="PostgreSQL server URL (default: a SQLite file)")
     args = ap.parse_args(argv)
     common.exit_on_sigterm()
     if args.n < 1 or args.clients < 1 or args.workers < 1:
@@ -306,8 +307,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"engine facade  (service Engine: sandbox + spec-less)   : {facade:7.1f} instances/s  "
           f"CPU {facade_cpu:5.2f} ms/instance  (n={facade_n}, 1 thread)")
 
-    r = http_run(args.n, args.clients, args.workers, args.server, warmup, args.time_budget, args.threads)
-    print(f"HTTP           ({r['server']}, {args.clients} client threads): {r['rate']:7.1f} instances/s  "
+    r = http_run(args.n, args.clients, args.workers, args.server, warmup, args.time_budget, args.threads,
+                 args.database)
+    print(f"HTTP           ({r['server']}, {common.describe_database(r['url'])}, {args.clients} client threads): "
+          f"{r['rate']:7.1f} instances/s  "
           f"(n={r['done']} in {r['elapsed']:.1f}s, {3 * r['rate']:.0f} requests/s)")
     print(f"  CPU per instance: server {r['server_cpu_ms']:.2f} ms (all workers), client {r['client_cpu_ms']:.2f} ms "
           f"(requests, same machine); server CPU / raw-stock CPU = {r['server_cpu_ms'] / stock_cpu:.1f}x")

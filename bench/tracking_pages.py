@@ -249,7 +249,7 @@ def bulk_cases(app: Any, versions: dict[str, int], total: int, seed: int = 7) ->
                 at = done or at
             counts["rectification"] += 1
             flush()
-        for i in range(n_rec):
+        for _ in range(n_rec):
             b, k = rng.randrange(BRANCHES), rng.randrange(1, PEOPLE_PER_BRANCH)  # the candidate's cases are real
             started = now - timedelta(days=rng.randrange(1, 1400), minutes=rng.randrange(1440))
             reached = rng.randrange(1, len(RECOMMENDATION_STEPS) + 1)
@@ -313,6 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--instances", type=int, default=50_000, help="cases in the database (default 50,000)")
     ap.add_argument("--reps", type=int, default=20, help="timed requests per page (default 20)")
+    ap.add_argument("--keep", action="store_true", help="keep the database file (for profiling); prints its path")
     args = ap.parse_args(argv)
     if args.instances < 1000 or args.reps < 1:
         ap.error("--instances must be ≥ 1000 and --reps ≥ 1")
@@ -376,7 +377,10 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             db.engine.dispose()
     finally:
-        common.remove_database(url)
+        if args.keep:
+            print(f"database kept: {url}")
+        else:
+            common.remove_database(url)
     if not ok:
         return 1
     return 2 if missed else 0

@@ -9,14 +9,15 @@ Environment (defaults in brackets):
   GUNICORN_KEEPALIVE [5]         seconds to keep an idle connection from the proxy
   GUNICORN_MAX_REQUESTS [2000]   recycle a worker after this many requests (with jitter); 0: never
   PROMETHEUS_MULTIPROC_DIR       where the worker processes keep their metric values; a fresh
-                                 temporary directory when unset (each gunicorn start begins at zero)
+                                 temporary directory when unset. Its *.db files are cleared when gunicorn
+                                 starts; timer workers on the same host may share it (start them after
+                                 gunicorn) so that /metrics includes the timers they fire
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -49,9 +50,9 @@ if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
 def on_starting(server: Any) -> None:
     """Values left by an earlier run would be added to this run's."""
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
-    if directory.exists():
-        shutil.rmtree(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):  # only prometheus_client's value files
+        stale.unlink(missing_ok=True)
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -60,7 +60,8 @@ def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
         due = clock.as_utc(instance.next_timer_at)
         try:
             with clock.frozen_at(moment):
-                fire_timers(instance)
+                with db.session.begin_nested():  # a failure is undone alone: the claim stays held to record it
+                    fire_timers(instance)
                 jobs.record_success("timer", instance_id, moment)
             db.session.commit()
             result.fired += 1
@@ -76,7 +77,8 @@ def run_due(now: datetime | None = None, limit: int | None = None) -> TimerRun:
                 raise
             skip.add(instance_id)  # someone else changed it meanwhile; its new timer is picked up next round
         except Exception as exc:  # one broken instance must not stop the others
-            db.session.rollback()
+            if not db.session.is_active:  # it failed outside the savepoint (the commit): start over
+                db.session.rollback()
             log.exception("timer of instance %s failed", instance_id)
             result.failed.append((instance_id, str(exc)))
             skip.add(instance_id)

@@ -200,5 +200,5 @@ def dashboard(actor: Actor, name: str, year: int | None) -> dict[str, Any]:
     if name == "overdue":
         return overdue(actor)
     if name == "step_times":
-        return step_times(actor, year)
+        return step_times(actor, year or current_year())  # a year's tasks: all of them would be a full scan
     return rectifications(actor, year)

@@ -114,8 +114,12 @@ def test_demo_cases_on_the_real_processes(app):
     loaded = runner.invoke(args=["demo"])
     assert loaded.exit_code == 0, loaded.output
     rows = db.session.execute(select(Instance.process_key, Instance.status, Instance.milestone)).all()
-    assert {key for key, _, _ in rows} == {"recommendation", "branch_assessment", "rectification"}
+    deployed_keys = set(db.session.scalars(select(ProcessModel.key)))
+    assert {"recommendation", "branch_assessment", "rectification"} <= deployed_keys
+    assert {key for key, _, _ in rows} == deployed_keys  # the demo shows cases of every process
     assert not [r for r in rows if r.status == "error"]
+    for key in deployed_keys:  # each at more than one stage
+        assert len({(status, milestone) for k, status, milestone in rows if k == key}) >= 2, key
     stages = {milestone for key, _, milestone in rows if key == "recommendation"}
     assert len(stages) >= 4, stages  # a living college: cases spread over the steps
     assert any(status == "completed" for _, status, _ in rows)

@@ -30,9 +30,15 @@ def upgrade():
     op.create_index("ix_human_task_step_times", "human_task",
                     ["status", "process_key", "name", "created_at", "completed_at"])
     op.create_index("ix_human_task_instance_name", "human_task", ["instance_id", "name", "status"])
+    # dashboards: open tasks past due (a range over the open ones only); time per step within a year
+    op.create_index("ix_human_task_open_due", "human_task", ["status", "due_at"])
+    op.create_index("ix_human_task_completed", "human_task",
+                    ["status", "completed_at", "process_key", "name", "created_at"])
 
 
 def downgrade():
+    op.drop_index("ix_human_task_completed", table_name="human_task")
+    op.drop_index("ix_human_task_open_due", table_name="human_task")
     op.drop_index("ix_human_task_instance_name", table_name="human_task")
     op.drop_index("ix_human_task_step_times", table_name="human_task")
     op.drop_index("ix_instance_started", table_name="instance")
