@@ -2,10 +2,10 @@
 
     python bench/run_all.py [--quick]
 
-Each benchmark runs in its own process with a time limit; the whole run takes about 3–4 minutes
+Each benchmark runs in its own process with a time limit; the whole run takes about 5–6 minutes
 on a 2-core machine. Exit status: 0 if every benchmark ran correctly (targets met or not: see the
 summary), 1 if one failed, gave wrong results or timed out.
-`--quick` uses smaller sizes (a smoke run in well under a minute).
+`--quick` uses smaller sizes (a smoke run in about a minute).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ BENCHMARKS = {
     "inbox_query": (["--sizes", "1000,100000", "--reps", "200"], ["--sizes", "1000,10000", "--reps", "50"], 200),
     "inbox_page": (["--open", "5000", "--others", "20000", "--reps", "100"],
                    ["--open", "1000", "--others", "2000", "--reps", "20"], 200),
+    "tracking_pages": (["--instances", "50000", "--reps", "20"], ["--instances", "3000", "--reps", "5"], 400),
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 from uuid import UUID
@@ -31,9 +32,9 @@ def spec_from_json(spec_json: str) -> tuple[Any, dict[str, Any]]:
 #: levels of history kept above each unfinished task, finished tasks kept however they sit in the
 #: tree (the most recent ones: returns and withdrawals reset to them), and the least number of
 #: tasks worth removing at once
-KEEP_LEVELS = 15
-KEEP_RECENT = 30
-COMPACT_MIN = 30
+KEEP_LEVELS = 8
+KEEP_RECENT = 12
+COMPACT_MIN = 20
 
 
 def compact_history(workflow: BpmnWorkflow) -> int:
@@ -98,6 +99,11 @@ def compact_history(workflow: BpmnWorkflow) -> int:
         tasks[parent_id]._children.append(task_id)
     if workflow.last_task is not None and workflow.last_task.id not in tasks:
         workflow.last_task = tasks[finished[0].id] if finished and finished[0].id in tasks else None
+    # a task's data is stored as its difference from its parent's: give the root (finished long ago,
+    # never run again) the newest data, so the tasks now hanging from it do not each store a full copy
+    newest = workflow.last_task or (tasks[finished[0].id] if finished and finished[0].id in tasks else None)
+    if newest is not None and newest is not root:
+        root.set_data(**copy.deepcopy(newest.data))
     _drop_orphan_subprocesses(workflow)
     return len(removed)
 
@@ -115,16 +121,15 @@ def _drop_orphan_subprocesses(workflow: BpmnWorkflow) -> None:
 
 def _slim_finished_subprocesses(workflow: BpmnWorkflow) -> None:
     """In a case that ran an embedded subprocess many times (a loop of periods), every finished run
-    keeps a copy of the case data on each of its tasks. Keep the data of each finished run's last
-    task only (what it handed back), except in the most recent run."""
+    keeps copies of the case data on its tasks, though it handed its result back when it ended.
+    Finished runs but the most recent keep their tasks (the path taken) without the data."""
     finished = [sp for sp in workflow.subprocesses.values() if sp.completed]
     if len(finished) < 3:
         return
     finished.sort(key=lambda sp: sp.last_task.last_state_change if sp.last_task else 0)
     for sp in finished[:-1]:
-        last = sp.last_task.id if sp.last_task else None
         for task in sp.tasks.values():
-            if task.id != last and task.data:
+            if task.data:
                 task.data = {}
 
 

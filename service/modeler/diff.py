@@ -31,6 +31,8 @@ ELEMENTS = {
 ATTRIBUTES = ("name", "sourceRef", "targetRef", "default", "attachedToRef", "cancelActivity", "calledElement",
               "messageRef", "triggeredByEvent", "isExecutable", "processRef", "isInterrupting", "instantiate",
               "eventGatewayType")
+#: attribute values BPMN gives an element when the attribute is absent
+DEFAULTS = {("cancelActivity", "boundaryEvent"): "true", ("isInterrupting", "startEvent"): "true"}
 
 
 def _local(el: etree._Element) -> str:
@@ -82,10 +84,13 @@ def _spiff_properties(el: etree._Element, props: dict[str, Any]) -> None:
 
 def _properties(el: etree._Element, lane_of: dict[str, str]) -> dict[str, Any]:
     props: dict[str, Any] = {}
-    for attr in ATTRIBUTES:
-        if el.get(attr) is not None:
-            props[attr] = el.get(attr)
     kind = _local(el)
+    for attr in ATTRIBUTES:
+        value = el.get(attr)
+        if value is None and (attr, kind) in DEFAULTS:
+            value = DEFAULTS[(attr, kind)]  # bpmn-js leaves out a default; the engine reads it the same
+        if value is not None:
+            props[attr] = value
     if kind == "textAnnotation":
         props["text"] = _text(el.find(f"{{{BPMN}}}text"))
     props["documentation"] = _text(el.find(f"{{{BPMN}}}documentation"))

@@ -120,27 +120,26 @@ def grades(actor: Actor, year: int | None = None) -> dict[str, Any]:
 
 # -- overdue tasks ----------------------------------------------------------------------------------------------------
 def overdue(actor: Actor) -> dict[str, Any]:
-    """Open tasks past their due time, by the unit they wait on and by step."""
-    now = clock.now()
-    where = [HumanTask.status == "ready", HumanTask.due_at.isnot(None), HumanTask.due_at < now,
-             Instance.status.in_(OPEN), scope(actor)]
-    by_unit = db.session.execute(
-        select(HumanTask.scope_unit, func.count()).join(Instance, Instance.id == HumanTask.instance_id).where(*where)
-        .group_by(HumanTask.scope_unit).order_by(func.count().desc(), HumanTask.scope_unit)).all()
-    by_step = db.session.execute(
-        select(HumanTask.process_key, HumanTask.name, func.min(HumanTask.title), func.count())
-        .join(Instance, Instance.id == HumanTask.instance_id).where(*where)
-        .group_by(HumanTask.process_key, HumanTask.name).order_by(func.count().desc(), HumanTask.name)).all()
-    codes = sorted({code for code, _n in by_unit if code})
+    """Open tasks past their due time, by the unit they wait on and by step (one grouped statement)."""
+    stmt = select(HumanTask.scope_unit, HumanTask.process_key, HumanTask.name, func.min(HumanTask.title),
+                  func.count()).where(HumanTask.status == "ready", HumanTask.due_at < clock.now())
+    if not college_wide(actor):  # a ready task belongs to an open case: only the scope needs the case row
+        stmt = stmt.join(Instance, Instance.id == HumanTask.instance_id).where(Instance.status.in_(OPEN), scope(actor))
+    units: dict[str | None, int] = {}
+    steps: dict[tuple[str, str], dict[str, Any]] = {}
+    for unit, process, name, title, n in db.session.execute(
+            stmt.group_by(HumanTask.scope_unit, HumanTask.process_key, HumanTask.name)):
+        units[unit] = units.get(unit, 0) + int(n)
+        step = steps.setdefault((process, name), {"process": process, "step": name, "title": title, "count": 0})
+        step["count"] += int(n)
+    codes = sorted(code for code in units if code)
     names = dict(db.session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(codes))).all()) \
         if codes else {}
-    return {
-        "total": sum(int(n) for _c, n in by_unit),
-        "by_unit": [{"unit": code, "name": names.get(code or "", code) if code else None, "count": int(n)}
-                    for code, n in by_unit],
-        "by_step": [{"process": process, "step": name, "title": title, "count": int(n)}
-                    for process, name, title, n in by_step],
-    }
+    by_unit = [{"unit": code, "name": names.get(code, code) if code else None, "count": n}
+               for code, n in units.items()]
+    by_unit.sort(key=lambda u: (-u["count"], u["unit"] or ""))
+    return {"total": sum(units.values()), "by_unit": by_unit,
+            "by_step": sorted(steps.values(), key=lambda s: (-s["count"], s["step"]))}
 
 
 # -- time per step ----------------------------------------------------------------------------------------------------
@@ -159,8 +158,8 @@ def step_times(actor: Actor, year: int | None = None) -> dict[str, Any]:
         where += [HumanTask.completed_at >= start, HumanTask.completed_at < end]
     stmt = select(HumanTask.process_key, HumanTask.name, func.min(HumanTask.title), func.count(),
                   func.avg(seconds), func.max(seconds)).where(*where)
-    if not college_wide(actor):
-        stmt = stmt.join(Instance, Instance.id == HumanTask.instance_id).where(scope(actor))
+    if not college_wide(actor):  # the cases in scope first (by unit), then their tasks by case
+        stmt = stmt.where(HumanTask.instance_id.in_(select(Instance.id).where(scope(actor))))
     rows = db.session.execute(stmt.group_by(HumanTask.process_key, HumanTask.name)).all()
     steps = [{"process": process, "step": name, "title": title, "count": int(n),
               "mean_hours": round(float(mean or 0) / 3600, 1), "max_hours": round(float(longest or 0) / 3600, 1)}

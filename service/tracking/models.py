@@ -30,6 +30,7 @@ Index("ix_instance_started", Instance.started_at)
 Index("ix_human_task_step_times", HumanTask.status, HumanTask.process_key, HumanTask.name, HumanTask.created_at,
       HumanTask.completed_at)
 Index("ix_human_task_instance_name", HumanTask.instance_id, HumanTask.name, HumanTask.status)
-Index("ix_human_task_open_due", HumanTask.status, HumanTask.due_at)
+Index("ix_human_task_open_due", HumanTask.status, HumanTask.due_at, HumanTask.scope_unit, HumanTask.process_key,
+      HumanTask.name, HumanTask.title, HumanTask.instance_id)
 Index("ix_human_task_completed", HumanTask.status, HumanTask.completed_at, HumanTask.process_key, HumanTask.name,
-      HumanTask.created_at)
+      HumanTask.created_at, HumanTask.title)

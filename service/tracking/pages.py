@@ -1,6 +1,7 @@
-"""Tracking pages: a candidate's page (their stage on the 推优 pipeline, cases, timeline and diagrams)
-and a branch's page (members and their stages, open cases, assessment grades, rectifications).
-Thin handlers: check access, gather, log restricted views, render."""
+"""Tracking pages: a candidate's page (their stage on the 推优 pipeline, cases, timeline and diagrams),
+a branch's page (members and their stages, open cases, assessment grades, rectifications), the campaign
+pages (one row per branch, quotas, confirming), case search with saved searches and its .xlsx download,
+and the dashboards. Thin handlers: check access, gather, log restricted views, render."""
 
 from __future__ import annotations
 

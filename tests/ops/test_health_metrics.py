@@ -40,6 +40,7 @@ def test_readyz_ready_when_migrated(client):
 
 
 def test_readyz_refuses_while_migrations_are_pending(app, client):
+    head = db.session.scalar(sa.text("SELECT version_num FROM alembic_version"))
     db.session.execute(sa.text("UPDATE alembic_version SET version_num = '0012'"))
     db.session.commit()
     try:
@@ -47,7 +48,7 @@ def test_readyz_refuses_while_migrations_are_pending(app, client):
         assert response.status_code == 503
         assert response.get_json() == {"status": "unavailable", "reason": "migrations_pending"}
     finally:
-        db.session.execute(sa.text("UPDATE alembic_version SET version_num = '0013'"))
+        db.session.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head})
         db.session.commit()
 
 

@@ -181,3 +181,34 @@ def test_saved_searches_belong_to_their_user(client, cases):
         deleted = client.post(f"/search/saved/{saved_id}/delete", data={"csrf_token": csrf_from(html)})
     assert deleted.status_code == 303
     assert "进行中的推优" not in get(client, "/search")
+
+
+def test_the_fast_visibility_rule_matches_the_access_rule(client, cases, make_user):
+    """service.campaigns.board.visible_condition restates visible_instances_condition for speed: the same cases."""
+    from service.campaigns.board import visible_condition
+    from service.instances.access import visible_instances_condition
+    from service.instances.models import CaseCopy, Instance
+
+    copied = make_user("copied", [])
+    db.session.add(CaseCopy(instance_id=cases["2023020101"], user_id=copied.id, created_at=NOW))
+    db.session.commit()
+    for username in ("admin", "tzz_sec", "coun2301", "coun2302", "sec2401", "rev_wang", "u2023010101", "copied"):
+        who = actor(username)
+        with client.application.test_request_context():
+            fast = set(db.session.scalars(select(Instance.id).where(visible_condition(who))))
+            rule = set(db.session.scalars(select(Instance.id).where(visible_instances_condition(who))))
+        assert fast == rule, username
+        assert fast, username
+    assert fast == {cases["2023020101"]}  # the copied user sees the copied case only
+
+
+def test_xlsx_download_says_when_rows_were_left_out(client, cases, monkeypatch):
+    from service.tracking import search
+
+    monkeypatch.setattr(search, "EXPORT_LIMIT", 2)
+    sign_in(client, "tzz_sec")
+    with clock.frozen_at(NOW):
+        response = client.get("/search.xlsx?process=recommendation")
+    table = list(load_workbook(io.BytesIO(response.data)).active.iter_rows(values_only=True))
+    assert len(table) == 4  # header, two rows, the note
+    assert table[-1][0].startswith("结果过多，仅导出前 2 行")

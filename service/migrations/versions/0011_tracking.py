@@ -31,9 +31,11 @@ def upgrade():
                     ["status", "process_key", "name", "created_at", "completed_at"])
     op.create_index("ix_human_task_instance_name", "human_task", ["instance_id", "name", "status"])
     # dashboards: open tasks past due (a range over the open ones only); time per step within a year
-    op.create_index("ix_human_task_open_due", "human_task", ["status", "due_at"])
+    # (covering: the dashboards' grouping reads no table row)
+    op.create_index("ix_human_task_open_due", "human_task",
+                    ["status", "due_at", "scope_unit", "process_key", "name", "title", "instance_id"])
     op.create_index("ix_human_task_completed", "human_task",
-                    ["status", "completed_at", "process_key", "name", "created_at"])
+                    ["status", "completed_at", "process_key", "name", "created_at", "title"])
 
 
 def downgrade():
