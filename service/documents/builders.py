@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -29,6 +30,8 @@ GRADE_TITLES = {"excellent": "五星（优秀）", "good": "四星（良好）",
 PROBLEM_STATUS = {"open": "整改中", "done": "已完成待验收", "accepted": "已验收"}
 CONFIRMED_STEPS = ("party_acceptance",)  # a case waiting here has had its grade confirmed
 
+log = logging.getLogger(__name__)
+
 
 def day(value: Any) -> str:
     """A date or ISO date/datetime as YYYY-MM-DD in Beijing time ("" when absent)."""
@@ -49,7 +52,13 @@ def day(value: Any) -> str:
 
 
 def case_data(instance: Instance) -> dict[str, Any]:
-    return restore_case(instance).data
+    """The case's data; {} (and a log line) for a state that cannot be restored, so one broken case
+    does not take down every page that lists it."""
+    try:
+        return restore_case(instance).data
+    except Exception:  # noqa: BLE001 - any failure to restore: show the rest of the page
+        log.exception("case %s: state could not be restored", instance.id)
+        return {}
 
 
 # -- 推优入党: the record, the 推荐表 and the meeting record ----------------------------------------------------

@@ -29,6 +29,14 @@ ACTIONS = {
     "message_delivered": _l("收到消息"),
     "effect_start_process": _l("启动后续流程"),
     "effect_set_person": _l("更新人员信息"),
+    "effect_set_unit": _l("更新组织信息"),
+    "record_added": _l("记入档案"),
+    "incident_opened": _l("后台任务多次失败"),
+    "incident_retried": _l("重试事件"),
+    "incident_resolved": _l("事件已解决"),
+    "instance_migrated": _l("迁移到新版本"),
+    "instance_data_changed": _l("管理员修改数据"),
+    "instance_retried": _l("重试出错步骤"),
 }
 
 STATUSES = {"running": _l("进行中"), "completed": _l("已完成"), "suspended": _l("已挂起"),
