@@ -275,6 +275,19 @@ def default_issuer(issuer: str | None, unit_kind: str | None) -> str:
     return "league_general_branch"
 
 
+def start_check(roles: frozenset[str], facts: Mapping[str, Any], data: Mapping[str, Any]) -> str | None:
+    """Who may order whom: the issuer named in the order must be the starter's own general branch, and
+    the League general branch orders League branches only (a Party branch answers to the Party)."""
+    unit_kind = facts.get("kind")
+    issuer = default_issuer(data.get("issuer"), unit_kind)
+    if SECRETARY_OF[issuer] not in roles:
+        return ("整改须由下发单位（issuer）的书记发起 / a rectification is ordered by the secretary of the issuing "
+                "general branch")
+    if issuer == "league_general_branch" and unit_kind not in ("league_branch",):
+        return "团总支只能对团支部下发整改 / the League general branch orders rectifications of League branches only"
+    return None
+
+
 def resolve_lane(lane: str, unit_kind: str | None, data: Mapping[str, Any]) -> str:
     """The BPMN draws a League branch ordered by the League general branch; the lanes follow the case:
     the subject lane is the secretary of whatever unit is being rectified, the issuer lane the
@@ -371,6 +384,7 @@ DEFINITION = ProcessDefinition(
     functions=FUNCTIONS,
     policies=POLICIES,
     start_roles=("league_general_branch_secretary", "party_general_branch_secretary"),
+    start_check=start_check,
     resolve_lane=resolve_lane,
     start_defaults=START_DEFAULTS,
     start_schema=START_SCHEMA,

@@ -59,6 +59,9 @@ class ProcessDefinition:
     policies: Mapping[str, Any] = field(default_factory=dict)
     #: roles allowed to start a case (besides admin)
     start_roles: tuple[str, ...] = ()
+    #: (start roles the starter holds over the subject, subject facts, start data) -> why this start is
+    #: refused (bilingual), or None; for rules beyond role and scope (who may issue what to whom)
+    start_check: Callable[[frozenset[str], Mapping[str, Any], Mapping[str, Any]], str | None] | None = None
     #: lane role -> org unit kind to offer the task at, when the default (by role prefix) is wrong
     lane_scopes: Mapping[str, str] = field(default_factory=dict)
     #: (lane, subject unit kind, task data) -> the role actually offered the task; lets one BPMN lane

@@ -39,6 +39,10 @@ def _load_actor() -> None:
             g.actor = actor_for(user)
 
 
+#: API endpoints that answer without a signed-in caller (besides the OpenAPI document)
+PUBLIC_ENDPOINTS = {"auth.Token"}
+
+
 def require_actor() -> Actor:
     actor: Actor | None = g.get("actor")
     if actor is None:
@@ -97,5 +101,9 @@ def register_api(app: Flask) -> None:
     def _authenticate_api_requests() -> None:
         if request.path.startswith("/api/"):
             _load_actor()
+            # before the body is validated: an anonymous caller learns nothing from a 422 about the input
+            if g.actor is None and request.endpoint and request.endpoint not in PUBLIC_ENDPOINTS \
+                    and not request.endpoint.startswith("api-docs."):
+                raise ApiError(401, "unauthorized")
             refuse_unusable_input()
     app.extensions["api"] = api

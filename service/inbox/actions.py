@@ -13,6 +13,7 @@ from sqlalchemy import exists, or_, select
 from service import audit, clock
 from service.auth.actor import Actor
 from service.auth.operations import actor_for
+from service.campaigns.operations import CONFIRM_TASK
 from service.engine import TaskNotReady
 from service.errors import ApiError, forbidden, not_found
 from service.extensions import db
@@ -105,6 +106,11 @@ def _propose(actor: Actor, task: HumanTask, instance: Instance, data: dict[str, 
 def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
     """Complete a task; the delegate's completion of a delegated task is a proposal sent back instead."""
     task, instance = _task_and_instance(actor, task_id)
+    if instance.campaign_id is not None and task.name == CONFIRM_TASK and data.get("decision") == "confirm":
+        # one case's grade confirmed alone would skip the quota check across the campaign (a return is fine)
+        raise ApiError(409, "conflict", "考核活动的等级须在活动页面统一确认（检查比例限额） / a campaign's grades are "
+                                        "confirmed together on the campaign page, where the quotas are checked",
+                       details=[{"campaign": instance.campaign_id}])
     if task.delegated_to is not None and task.delegated_to == actor.user_id:
         return _propose(actor, task, instance, data)
     return operations.complete_task(actor, task_id, data)

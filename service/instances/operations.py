@@ -53,18 +53,21 @@ def policies_for(key: str) -> dict[str, Any]:
 
 
 # -- start ----------------------------------------------------------------------------------------
-def _check_start_allowed(actor: Actor, key: str, subject: Subject) -> None:
+def _check_start_allowed(actor: Actor, key: str, subject: Subject, data: dict[str, Any]) -> None:
     if actor.is_admin:
         return
     found = definition(key)
     allowed_roles = set(found.start_roles) if found else set()
-    if "member" in allowed_roles and subject.kind == "person" and subject.id == actor.person_id:
-        return
     graph = org_graph()
-    for role, unit in actor.roles:
-        if role in allowed_roles and unit and graph.scope_for_lane(subject.unit, role) == unit:
-            return
-    raise forbidden()
+    held = frozenset(role for role, unit in actor.roles
+                     if role in allowed_roles and unit and graph.scope_for_lane(subject.unit, role) == unit)
+    if "member" in allowed_roles and subject.kind == "person" and subject.id == actor.person_id:
+        held = held | {"member"}
+    if not held:
+        raise forbidden()
+    refusal = found.start_check(held, subject.facts, data) if found and found.start_check else None
+    if refusal:
+        raise forbidden(refusal)
 
 
 def _check_data_keys(data: dict[str, Any], key: str) -> None:
@@ -99,7 +102,7 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
     if subject is None or subject.id != subject_id:
         subject = resolve_subject(version.model.subject_kind, subject_id)
     if actor is not None:
-        _check_start_allowed(actor, key, subject)
+        _check_start_allowed(actor, key, subject, {**(found.start_defaults if found else {}), **data, **(extra or {})})
     initial: dict[str, Any] = dict(found.start_defaults) if found else {}
     initial.update(data)
     initial.update(extra or {})

@@ -51,6 +51,9 @@ def test_missing_or_bad_tokens_are_401(world: Any) -> None:
         assert_error(body, "token_invalid")
     assert_error(world.get(None, "/api/v1/tasks", 401), "unauthorized")
     assert_error(world.post(None, "/api/v1/instances", 401, json={"process": "approval", "subject": CANDIDATE}))
+    # an anonymous caller is turned away before the input is read: a bad body is 401, not 422
+    assert_error(world.post(None, "/api/v1/instances", 401, json={"process": 7}), "unauthorized")
+    assert_error(world.post(None, "/api/v1/campaigns", 401, json={}), "unauthorized")
 
 
 def test_password_change_revokes_old_tokens(world: Any) -> None:

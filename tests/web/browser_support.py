@@ -30,6 +30,34 @@ def skip_reason() -> str | None:
     return None
 
 
+def require_browser(*bundles: str) -> Any:
+    """At a browser test module's top: skip the module unless Playwright, Chromium and the named
+    bundles (files under service/static/dist/) are there; returns playwright.sync_api."""
+    import pytest
+
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="browser tests skipped: the playwright package is not installed")
+    if skip_reason():
+        pytest.skip(skip_reason(), allow_module_level=True)
+    for name in bundles:
+        bundle = ROOT / "service" / "static" / "dist" / name
+        if not bundle.exists():
+            pytest.skip(f"browser tests skipped: no bundle at {bundle.relative_to(ROOT)} (make setup builds it)",
+                        allow_module_level=True)
+    return sync_api
+
+
+@contextmanager
+def launched_chromium(sync_api: Any) -> Iterator[Any]:
+    """Debian's Chromium, driven by Playwright, for as long as the block lasts."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @contextmanager
 def serving(app: Any) -> Iterator[str]:
     """The app on a free port of 127.0.0.1 until the block ends; yields its base URL."""

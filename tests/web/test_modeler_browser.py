@@ -12,15 +12,14 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
     ROOT,
+    launched_chromium,
+    require_browser,
     screenshot,
     serving,
     sign_in,
-    skip_reason,
 )
 from tracking_support import (
     OTHER_MEMBER,
@@ -31,14 +30,7 @@ from tracking_support import (
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests skipped: the playwright package is not installed")
-EDITOR = ROOT / "service" / "static" / "dist" / "modeler-editor.js"
-if skip_reason():
-    pytest.skip(skip_reason(), allow_module_level=True)
-if not EDITOR.exists():
-    pytest.skip(f"browser tests skipped: no modeler bundle at {EDITOR.relative_to(ROOT)} (make setup builds it)",
-                allow_module_level=True)
+sync_api = require_browser("modeler-editor.js")
 
 NEW_NAME = "团支委资格审查"
 BROKEN = 'outcome == "rejected" and'
@@ -51,10 +43,8 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(sync_api) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

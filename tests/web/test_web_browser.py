@@ -10,32 +10,26 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
+    launched_chromium,
+    require_browser,
     screenshot,
     serving,
     sign_in,
     sign_out,
-    skip_reason,
 )
 from web_support import MEMBER, MEMBER_2
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests skipped: the playwright package is not installed")
-if skip_reason():
-    pytest.skip(skip_reason(), allow_module_level=True)
+sync_api = require_browser()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(sync_api) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -9,28 +9,19 @@ from typing import Any
 
 import pytest
 from browser_support import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DESKTOP,
     PHONE,
-    ROOT,
+    launched_chromium,
+    require_browser,
     screenshot,
     serving,
     sign_in,
-    skip_reason,
 )
 from tracking_support import CANDIDATE, build_scene, real_process_config, recommendation_at_committee_review
 
 pytestmark = pytest.mark.browser
 
-sync_api = pytest.importorskip("playwright.sync_api",
-                               reason="browser tests skipped: the playwright package is not installed")
-VIEWER = ROOT / "service" / "static" / "dist" / "diagram-viewer.js"
-if skip_reason():
-    pytest.skip(skip_reason(), allow_module_level=True)
-if not VIEWER.exists():
-    pytest.skip(f"browser tests skipped: no viewer bundle at {VIEWER.relative_to(ROOT)} (make setup builds it)",
-                allow_module_level=True)
+sync_api = require_browser("diagram-viewer.js")
 
 CURRENT = '[data-element-id="committee_review"].dj-current'
 
@@ -42,10 +33,8 @@ def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(sync_api) as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

@@ -242,6 +242,9 @@ def test_quota_exceeded_at_confirmation_confirms_nothing(campus):
     refused = campus.confirm_campaign(status=409)
     error = refused["error"]
     assert error["code"] == "quota_exceeded"
+    # nor can one branch's grade be confirmed alone from the inbox, round the campaign's quota check
+    alone = campus.do("tzz_sec", "TZB-JX2301", "confirm", {"decision": "confirm"}, status=409)
+    assert alone["error"]["code"] == "conflict" and "campaign" in alone["error"]["message"]
     # 1 excellent of 3 graded branches is 33 % > 20 %: none is allowed
     assert error["details"] == [{"grade": "excellent", "count": 1, "allowed": 0, "graded": 3, "quota": 0.2}]
     rows = campus.rows()

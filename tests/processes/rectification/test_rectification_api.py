@@ -196,3 +196,20 @@ def test_a_recheck_that_finds_a_relapse_orders_a_new_rectification(api: Api) -> 
     detail = api.call("sec1", "GET", f"/api/v1/tasks/{api.task('sec1', 'acknowledge')['id']}", 200)
     assert detail["data"]["problem_overview"] == ["[0] 团员教育管理薄弱（整改中）"]
     assert detail["data"]["deadline_note"] == "整改期限：2027-06-30"
+
+
+def test_who_may_order_whom(api: Api) -> None:
+    """The League general branch orders League branches only, and an order names the starter's own
+    general branch as its issuer; the Party general branch may order either kind of branch."""
+    party_body = {"process": "rectification", "subject": "DZB-S1",
+                  "data": {"problems": ["党员教育不到位"], "deadline": DEADLINE}}
+    refused = api.call("tzz", "POST", "/api/v1/instances", 403, json=party_body)  # its issuer is the Party
+    assert "issuing general branch" in refused["error"]["message"]
+    party_body["data"]["issuer"] = "league_general_branch"
+    refused = api.call("tzz", "POST", "/api/v1/instances", 403, json=party_body)
+    assert "League branches only" in refused["error"]["message"]
+    refused = api.start("tzz", status=403, issuer="party_general_branch")  # not the starter's own branch
+    assert "issuing" in refused["error"]["message"]
+    api.start("dzz", status=201, issuer="party_general_branch")  # the Party orders a League branch
+    api.start("tzz", status=201)  # the default issuer of a League branch is the League general branch
+    assert api.call("admin", "GET", "/api/v1/instances?process=rectification", 200)["total"] == 2
