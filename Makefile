@@ -60,7 +60,7 @@ clean:
 # load and fault tests (tests/load): real gunicorn and worker processes on a private PostgreSQL cluster.
 # Full form by default (50 users, 30 s, 1,000 timers); .ci/run runs a short form after `make test`.
 LOAD_USERS ?= 50
-LOAD_SECONDS ?= 30
+LOAD_SECONDS ?= 60
 LOAD_TIMERS ?= 1000
 .PHONY: load-test
 load-test: setup

@@ -2,7 +2,7 @@
 
     python bench/run_all.py [--quick]
 
-Each benchmark runs in its own process with a time limit; the whole run takes about 5–6 minutes
+Each benchmark runs in its own process with a time limit; the whole run takes about 25–35 minutes
 on a 2-core machine. Exit status: 0 if every benchmark ran correctly (targets met or not: see the
 summary), 1 if one failed, gave wrong results or timed out.
 `--quick` uses smaller sizes (a smoke run in about a minute).
@@ -25,6 +25,10 @@ BENCHMARKS = {
     "inbox_page": (["--open", "5000", "--others", "20000", "--reps", "100"],
                    ["--open", "1000", "--others", "2000", "--reps", "20"], 200),
     "tracking_pages": (["--instances", "50000", "--reps", "20"], ["--instances", "3000", "--reps", "5"], 400),
+    "http_scaling": (["--n", "150"], ["--n", "30"], 900),
+    "campaign_launch": (["--branches", "1000"], ["--branches", "200"], 200),
+    "timer_backlog": (["--timers", "10000"], ["--timers", "500"], 1800),
+    "step_cost": (["--steps", "100", "--cases", "50"], ["--steps", "30", "--cases", "5"], 600),
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from service.extensions import UTCDateTime, db
@@ -18,7 +18,10 @@ class Instance(db.Model):
     __table_args__ = (
         Index("ix_instance_process_status", "process_key", "status"),
         Index("ix_instance_subject", "subject"),
-        Index("ix_instance_next_timer", "next_timer_at"),
+        # the worker's claim order over the cases waiting on a timer (migration 0014)
+        Index("ix_instance_due_timers", "next_timer_at", "id",
+              postgresql_where=text("status = 'running' AND next_timer_at IS NOT NULL"),
+              sqlite_where=text("status = 'running' AND next_timer_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -81,7 +81,33 @@ def unit_facts(unit: OrgUnit, **known: Any) -> LazyFacts:
         "officers": lambda: _officers(unit),
         "records": lambda: facts_records("org_unit", unit.code),
         **({"league_work": lambda: _league_work(unit)} if unit.kind == "party_branch" else {}),
+        **({"structure": lambda: _structure(unit)} if unit.kind == "party_general_branch" else {}),
     })
+
+
+#: the roles that make a user one of a Party general branch's leaders (e.g. for contact points)
+PARTY_LEADER_ROLES = ("party_general_branch_secretary", "party_branch_secretary", "party_branch_committee")
+
+
+def _structure(unit: OrgUnit) -> dict[str, Any]:
+    """A Party general branch's League branches (those under the units it leads or is paired with) and its
+    Party leaders (active users holding a Party role at it or a Party branch below it), in two queries."""
+    from service.instances.access import org_graph
+    from service.org.models import RoleAssignment, User
+
+    graph = org_graph()
+    branches = [{"code": code, "name": name} for code, name in db.session.execute(
+        select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(graph.visible_units({unit.code})),
+                                                 OrgUnit.kind == "league_branch").order_by(OrgUnit.code))]
+    leaders: dict[str, dict[str, Any]] = {}
+    for username, name, role in db.session.execute(
+            select(User.username, Person.name, RoleAssignment.role)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id).join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+            .outerjoin(Person, Person.id == User.person_id)
+            .where(User.active.is_(True), OrgUnit.code.in_(graph.descendants(unit.code)),
+                   RoleAssignment.role.in_(PARTY_LEADER_ROLES)).order_by(User.username, RoleAssignment.role)):
+        leaders.setdefault(username, {"username": username, "name": name or "", "roles": []})["roles"].append(role)
+    return {"league_branches": branches, "party_leaders": list(leaders.values())}
 
 
 def _league_work(unit: OrgUnit) -> dict[str, Any]:

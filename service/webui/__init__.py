@@ -213,3 +213,9 @@ def init_web(app: Flask) -> None:
     app.register_blueprint(calendar_pages)  # /calendar?month=YYYY-MM
     add_nav_link(app, "calendar_pages.month", _l("工作日历"),
                  visible=lambda actor: actor.is_admin or bool(actor.roles - {("member", None)}), order=33)
+    from flask_babel import lazy_gettext as _l  # noqa: F811 (each page block stands alone)
+
+    from service.admin.pages import bp as admin_console_pages
+
+    app.register_blueprint(admin_console_pages)  # /admin, /admin/roster, /admin/users, /admin/policies, /admin/instances
+    add_nav_link(app, "admin_console.index", _l("管理"), visible=lambda actor: actor.is_admin, order=85)

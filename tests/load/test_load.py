@@ -1,6 +1,6 @@
 """Load and faults against the production shape: gunicorn (2 processes) and timer workers on PostgreSQL.
 
-Figures are printed with the prefix [load]. Sizes: LOAD_USERS (50), LOAD_SECONDS (30), LOAD_TIMERS (1000)."""
+Figures are printed with the prefix [load]. Sizes: LOAD_USERS (50), LOAD_SECONDS (60), LOAD_TIMERS (1000)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from load_support import (
 
 pytestmark = pytest.mark.load
 
-LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "30"))
+LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "60"))
 LOAD_TIMERS = int(os.environ.get("LOAD_TIMERS", "1000"))
 
 
