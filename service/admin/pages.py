@@ -67,9 +67,9 @@ def _problem_text(exc: ApiError) -> str:
 @bp.get("")
 @admin_required
 def index() -> str:
-    users = dict(db.session.execute(select(User.active, func.count()).group_by(User.active)).tuples().all())
+    users = dict(db.session.execute(select(User.active, func.count()).group_by(User.active)).all())
     cases = dict(db.session.execute(select(Instance.status, func.count()).where(
-        Instance.status.in_(("error", "suspended"))).group_by(Instance.status)).tuples().all())
+        Instance.status.in_(("error", "suspended"))).group_by(Instance.status)).all())
     models = db.session.scalars(select(ProcessModel).order_by(ProcessModel.key)).all()
     return render_template("admin_console/index.html", active_users=users.get(True, 0),
                            inactive_users=users.get(False, 0), cases=cases, models=models)

@@ -82,5 +82,5 @@ def cases_page(filters: CaseFilters, limit: int, offset: int) -> tuple[Sequence[
 def status_counts(filters: CaseFilters) -> dict[str, int]:
     """Cases per status under the other filters (every status listed, zero included)."""
     base = _cases_query(filters, with_status=False).subquery()
-    found = dict(db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).tuples().all())
+    found = dict(db.session.execute(select(base.c.status, func.count()).group_by(base.c.status)).all())
     return {status: found.get(status, 0) for status in INSTANCE_STATUSES}

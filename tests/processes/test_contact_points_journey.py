@@ -86,8 +86,13 @@ def test_the_general_branch_assigns_contact_points_and_each_leader_visits(api: A
     assert api.tasks("dzb1", "contact_points", "assign") == [] and api.tasks("other_dzz", "contact_points", "assign") == []
     [task] = api.tasks("dzz", "contact_points", "assign")
     shown = api.call("dzz", "GET", f"/api/v1/tasks/{task['id']}", 200)
-    assert [b["code"] for b in shown["data"]["league_branches"]] == ["TZB-JX2301", "TZB-JX2302", "TZB-JX2401"]
-    assert [p["username"] for p in shown["data"]["leaders"]] == ["dzb1", "dzb2", "dzz"]
+    assert shown["data"] == {"assignment_problems": [], "assignments": []}
+    assert "{{ year }} 年度" in shown["instructions"]  # the page fills in the year, the leaders and the branches
+    from service.instances.subjects import resolve_subject
+
+    structure = resolve_subject("org_unit", "DZZ").facts["structure"]  # what the table is checked against
+    assert [b["code"] for b in structure["league_branches"]] == ["TZB-JX2301", "TZB-JX2302", "TZB-JX2401"]
+    assert [p["username"] for p in structure["party_leaders"]] == ["dzb1", "dzb2", "dzz"]
     api.call("other_dzz", "POST", f"/api/v1/tasks/{task['id']}/complete", (403, 404), json={"data": {"assignments": TABLE}})
 
     # sent back: three branches for one leader, and a leader of another general branch
@@ -105,8 +110,6 @@ def test_the_general_branch_assigns_contact_points_and_each_leader_visits(api: A
     assert done["status"] == "completed" and done["outcome"] == "assigned"
     visits = api.instances("contact_visit")
     assert sorted(v["subject"] for v in visits) == ["TZB-JX2301", "TZB-JX2302", "TZB-JX2401"]
-    from service.instances.subjects import resolve_subject
-
     [record] = resolve_subject("org_unit", "DZZ").facts["records"]["contact_points"]
     assert record["year"] == 2026 and record["data"]["assignments"][0]["branches"] == ["TZB-JX2301", "TZB-JX2302"]
     api.start("dzz", "DZZ", {"year": 2026}, status=403)  # one table a year

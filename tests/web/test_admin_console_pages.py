@@ -194,8 +194,11 @@ def test_users_list_searches_filters_and_pages(admin_client: Any, cast: None, ma
 
 def test_a_role_added_shows_the_task_and_removed_hides_it(admin_client: Any, other_client: Any,
                                                           start_case: Callable[..., int],
-                                                          ready_task: Callable[[int], Any]) -> None:
-    task_id = ready_task(start_case("approval", MEMBER)).id  # for 机械2301's League branch secretary
+                                                          ready_task: Callable[[int], Any],
+                                                          complete_as: Callable[..., None]) -> None:
+    case = start_case("approval", MEMBER)
+    complete_as("zhangsan", ready_task(case).id, {"reason": "申请"})
+    task_id = ready_task(case).id  # now for 机械2301's League branch secretary
     sign_in(other_client, "zhaoliu")
     assert task_id not in task_ids(other_client.get("/inbox").get_data(as_text=True))
 
@@ -348,4 +351,5 @@ def test_users_page_fits_a_phone(app: Any, make_user: Callable[..., Any], cast: 
         page.wait_for_selector(".flash-success")
         assert page.locator('tr[data-role="league_branch_secretary"]').count() == 1
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        screenshot(page, "admin_user_phone")
         context.close()
