@@ -11,6 +11,12 @@ import sqlalchemy as sa
 from api_support import API_BPMN, HOSTILE_BPMN, assert_error
 
 
+@pytest.fixture
+def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
+    """A short script time limit: the endless loop below must be stopped quickly."""
+    return {**app_config, "SCRIPT_TIME_LIMIT": 0.5}
+
+
 def _hostile(name: str) -> str:
     return (HOSTILE_BPMN / name).read_text(encoding="utf-8")
 
