@@ -26,7 +26,7 @@ from service.runtime import definition, engine, load_spec, version_forms
 from .access import acting_for, can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
 from .subjects import Subject, resolve_subject
-from .validation import apply_defaults, validate_task_data
+from .validation import apply_defaults, validate_task_data, without_read_only
 
 MAX_MESSAGE_HOPS = 5
 RESERVED_KEYS = {"subject", "subject_unit", "policies", "process", "started_by"}
@@ -178,6 +178,7 @@ def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
     problems = validate_task_data(schema, data)
     if problems:
         raise ApiError(422, "validation_failed", details=problems)
+    data = without_read_only(schema, data)
     _check_data_keys(data, instance.process_key)
     case = restore_case(instance)
     now = clock.now()

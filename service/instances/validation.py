@@ -60,3 +60,12 @@ def apply_defaults(schema: dict[str, Any] | None, data: dict[str, Any]) -> dict[
         if name not in filled and isinstance(prop, dict) and "default" in prop:
             filled[name] = prop["default"]
     return filled
+
+
+def without_read_only(schema: dict[str, Any] | None, data: dict[str, Any]) -> dict[str, Any]:
+    """The submission without the form's top-level read-only fields: they show the case's values, and a
+    client sending them back (changed or not) must not overwrite what earlier steps recorded."""
+    if not schema or not isinstance(schema.get("properties"), dict):
+        return data
+    read_only = {name for name, prop in schema["properties"].items() if isinstance(prop, dict) and prop.get("readOnly")}
+    return {k: v for k, v in data.items() if k not in read_only} if read_only else data

@@ -213,3 +213,27 @@ def test_who_may_order_whom(api: Api) -> None:
     api.start("dzz", status=201, issuer="party_general_branch")  # the Party orders a League branch
     api.start("tzz", status=201)  # the default issuer of a League branch is the League general branch
     assert api.call("admin", "GET", "/api/v1/instances?process=rectification", 200)["total"] == 2
+
+
+def test_read_only_fields_sent_back_do_not_overwrite_the_case(api: Api) -> None:
+    """A form's read-only fields show the case's values; a client that sends them back changed must not
+    rewrite what the case recorded (the problem list here)."""
+    import sqlalchemy as sa
+
+    from service.audit import AuditEvent
+    from service.extensions import db
+    from service.instances.models import Instance
+    from service.instances.operations import restore_case
+
+    case_id = api.start()["id"]
+    overview = api.call("sec1", "GET", f"/api/v1/tasks/{api.task('sec1', 'acknowledge')['id']}", 200)["data"]
+    assert overview["problem_overview"][0].startswith("[0] ")
+    api.complete("sec1", "acknowledge", {"acknowledged": True, "problem_overview": ["[0] 已全部整改，无问题"]})
+    db.session.expire_all()
+    data = restore_case(db.session.get(Instance, case_id)).data
+    assert data["problem_overview"] == overview["problem_overview"]
+    assert "已全部整改" not in str(data)
+    # what the step applied (as the audit trail records it) holds the answer only, not the read-only copy
+    applied = db.session.scalars(sa.select(AuditEvent.details).where(
+        AuditEvent.instance_id == case_id, AuditEvent.action == "task_completed")).one()["data"]
+    assert applied["acknowledged"] is True and "problem_overview" not in applied
