@@ -5,13 +5,13 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
-from service import audit
 from service.api import require_actor, require_admin
 from service.api.schemas import ErrorSchema, InstancePage, PageArgs
 from service.errors import not_found
 from service.extensions import db
 from service.instances.access import visible_units
 from service.instances.routes import list_instances
+from service.tracking.visibility import may_see_party_status, record_restricted_view
 from service.transaction import transactional
 
 from .models import OrgUnit, Person
@@ -67,12 +67,13 @@ class PersonItem(MethodView):
         entitled = actor.is_admin or actor.person_id == person.id or (unit is not None and unit in visible_units(actor))
         if not entitled:
             raise not_found()
-        # the view carries the restricted Party status: every read of it is in the audit trail
-        audit.record("restricted_view", actor_id=actor.user_id, person=person.id, page="api_person")
         view = {"id": person.id, "name": person.name, "gender": person.gender, "org_unit": unit,
                 "league_member": person.league_member, "league_post": person.league_post,
                 "birth_date": person.birth_date, "league_joined": person.league_joined}
-        view.update(party_status=person.party_status, party_applied=person.party_applied)
+        if may_see_party_status(actor, person):  # the same rule as the candidate page
+            # the view carries the restricted Party status: every read of it is in the audit trail
+            record_restricted_view(actor, "api_person", person=person.id)
+            view.update(party_status=person.party_status, party_applied=person.party_applied)
         return view
 
 

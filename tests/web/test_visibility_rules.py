@@ -152,3 +152,18 @@ def test_the_case_history_hides_the_objector_from_all_but_the_investigator(clien
     step = {"objection": {"reason": OBJECTION, "sent_by": "wangwu"}, "upheld": None}
     assert redact_task_data(actors["tzz"], instance, step) == step
     assert redact_task_data(actors["lisi"], instance, step) == {"objection": {"reason": OBJECTION}, "upheld": None}
+
+
+def test_the_person_api_shows_party_status_only_to_those_entitled(client: Any, cast: None) -> None:
+    """GET /api/v1/people/<id> follows the candidate page: the paired Party branch's committee member
+    sees the person but not their Party status (and nothing is logged); a handler sees it, logged once."""
+    recommendation("meeting")
+    sign_in(client, "dzbmember")
+    body = client.get(f"/api/v1/people/{CANDIDATE}").get_json()
+    assert body["id"] == CANDIDATE and body.get("party_status") is None and body.get("party_applied") is None
+    assert _views_by("dzbmember") == []
+    client.post("/logout", data={})
+    sign_in(client, "counsellor1")
+    body = client.get(f"/api/v1/people/{CANDIDATE}").get_json()
+    assert body["party_status"] is not None
+    assert [v["page"] for v in _views_by("counsellor1")] == ["api_person"]
