@@ -153,12 +153,11 @@ def test_home_page_shows_the_month_to_general_branch_secretaries_only(client, ca
 @pytest.mark.browser
 def test_month_page_fits_a_phone(app, cases):
     sync_api = pytest.importorskip("playwright.sync_api", reason="browser tests need the playwright package")
-    from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot, serving, sign_in, skip_reason
+    from browser_support import PHONE, launched_chromium, screenshot, serving, sign_in, skip_reason
 
     if skip_reason():
         pytest.skip(skip_reason())
-    with serving(app) as base, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with serving(app) as base, launched_chromium(sync_api) as browser:
         try:
             page = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai").new_page()
             sign_in(page, base, "dzz_sec")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot, serving, sign_in, skip_reason
+from browser_support import PHONE, launched_chromium, screenshot, serving, sign_in, skip_reason
 from documents_support import CANDIDATE, build_cast, real_process_config, recommendation
 
 pytestmark = pytest.mark.browser
@@ -35,8 +35,7 @@ def served(app: Any, college: Any, make_person: Callable[..., Any], make_user: C
 
 def test_from_the_candidate_page_to_the_printable_form(served: tuple[str, int]) -> None:
     base, case = served
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(sync_api) as browser:
         try:
             context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
             context.set_default_timeout(15_000)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, ROOT, serving, sign_in, skip_reason
+from browser_support import DESKTOP, ROOT, launched_chromium, serving, sign_in, skip_reason
 from lxml import etree
 from tracking_support import build_scene, real_process_config
 
@@ -102,8 +102,7 @@ def editor_page(app: Any, college: Any, make_person: Callable[..., Any], make_us
                 deploy: Callable[..., Any]) -> Iterator[Any]:
     build_scene(make_person, make_user, deploy)
     make_user("admin1", [("admin", None)])
-    with serving(app) as base, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with serving(app) as base, launched_chromium(sync_api) as browser:
         page = browser.new_page(viewport=DESKTOP)
         page.set_default_timeout(20_000)
         page.script_errors = []

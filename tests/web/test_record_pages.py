@@ -82,13 +82,12 @@ def test_signed_out_visitors_are_sent_to_the_login(client: Any, records: dict[st
 # -- in a real browser: the certificate fits a phone and prints without the page around it --------------------
 @pytest.mark.browser
 def test_the_certificate_on_a_phone_and_in_print(app: Any, records: dict[str, int]) -> None:
-    from browser_support import CHROMIUM, CHROMIUM_ARGS, PHONE, screenshot, serving, sign_in, skip_reason
+    from browser_support import PHONE, launched_chromium, screenshot, serving, sign_in, skip_reason
 
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
     if skip_reason():
         pytest.skip(skip_reason())
-    with serving(app) as base, sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with serving(app) as base, launched_chromium(sync_api) as browser:
         context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
         context.set_default_timeout(15_000)
         page = context.new_page()

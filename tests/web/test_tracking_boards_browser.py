@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from browser_support import CHROMIUM, CHROMIUM_ARGS, DESKTOP, PHONE, screenshot, serving, sign_in, skip_reason
+from browser_support import DESKTOP, PHONE, launched_chromium, screenshot, serving, sign_in, skip_reason
 from test_campaign_board_pages import OVER_QUOTA, ROOT, USERS, run_campaign
 
 pytestmark = pytest.mark.browser
@@ -40,8 +40,7 @@ def fits(page: Any) -> bool:
 
 def test_campaign_search_and_dashboards_on_a_phone(scene: tuple[str, int]) -> None:
     base, campaign = scene
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium(sync_api) as browser:
         try:
             context = browser.new_context(viewport=PHONE, locale="zh-CN", timezone_id="Asia/Shanghai")
             context.set_default_timeout(15_000)
