@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from processes.rectification import BEIJING, END_OF_DAY, deadline_moment
-from service.pack import ProcessDefinition, now
+from service.pack import ProcessDefinition, add_months, now
 
 KEY = "coordination_meeting"
 
@@ -55,21 +55,11 @@ START_SCHEMA: dict[str, Any] = {
 }
 
 
-def _add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    raise ValueError(day)
-
 
 def next_meeting_due(previous: str | None, months: int, first_days: int) -> str:
     """When the next meeting must be held: `months` after the previous one, or `first_days` from now."""
     if previous:
-        day = _add_months(date.fromisoformat(str(previous)[:10]), int(months))
+        day = add_months(date.fromisoformat(str(previous)[:10]), int(months))
     else:
         day = now().astimezone(BEIJING).date() + timedelta(days=int(first_days))
     return datetime.combine(day, END_OF_DAY, tzinfo=BEIJING).isoformat()

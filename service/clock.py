@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 _override: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("clock_override", default=None)
 
@@ -28,6 +28,18 @@ def frozen_at(moment: datetime) -> Iterator[None]:
         yield
     finally:
         _override.reset(token)
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day `months` later, or the month's last day when it has no such day (31 Aug + 6 -> 28/29 Feb)."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    raise ValueError(day)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

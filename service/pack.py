@@ -87,6 +87,10 @@ class ProcessDefinition:
         return self.bpmn_file or f"{self.key}.bpmn"
 
 
+#: for pack functions: the same day some months later (a meeting due six months after the last one)
+add_months = clock.add_months
+
+
 def now() -> datetime:
     """The service clock (timezone-aware UTC) for pack functions: scripts have no clock of their own,
     and tests move this one with service.clock.frozen_at, as they move the engine's timers."""

@@ -18,14 +18,13 @@ from service.extensions import db
 from service.inbox.presenters import STATUSES, process_names, subject_labels
 from service.instances.models import INSTANCE_STATUSES, Instance
 from service.modeler.models import ProcessModel
-from service.modeler.pages import admin_required
 from service.modeler.policies import list_policies, set_policy
 from service.org.models import User
 from service.pack import ROLES
 from service.runtime import pack
 from service.transaction import transactional
 from service.webui import error_message, is_english, localized, render_error
-from service.webui.session import current_page_actor
+from service.webui.session import admin_required, current_page_actor
 
 from . import operations, queries
 

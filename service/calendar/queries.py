@@ -64,16 +64,6 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(BEIJING)
 
 
-def _add_months(day: date, months: int) -> date:
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    raise ValueError(day)
-
 
 def _item(day: date, kind: str, title: str, *, moment: datetime | None = None, **refs: Any) -> dict[str, Any]:
     return {"date": day.isoformat(), "time": _local(moment).strftime("%H:%M") if moment else None, "kind": kind,
@@ -152,7 +142,7 @@ def _terms(actor: Actor, first: date, following: date) -> list[dict[str, Any]]:
         if (allowed is not None and unit.code not in allowed) or unit.kind not in months:
             continue
         assert unit.last_reelection is not None
-        ends = _add_months(unit.last_reelection, int(months[unit.kind]))
+        ends = clock.add_months(unit.last_reelection, int(months[unit.kind]))
         if first <= ends < following:
             items.append(_item(ends, "term_end", f"任期届满：{unit.name}（{unit.last_reelection.isoformat()} 换届）",
                                subject=unit.code, subject_kind="org_unit"))

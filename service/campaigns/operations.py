@@ -40,16 +40,6 @@ LAUNCH_ROLE = "league_general_branch_secretary"
 PROGRESS_FIELDS = ("self_total", "review_mean", "final_score", "grade", "grade_title", "review_round")
 
 
-def _add_months(day: date, months: int) -> date:
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    for candidate in (day.day, 30, 29, 28):  # 31 Aug + 6 months -> 28/29 Feb
-        try:
-            return date(year, month, candidate)
-        except ValueError:
-            continue
-    raise ValueError(day)
-
 
 def _launch_units(actor: Actor, process: str) -> set[str] | None:
     """Units whose subordinate units the actor may launch for; None: everywhere (admin)."""
@@ -131,7 +121,7 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
     eligible: list[OrgUnit] = []
     excluded: list[dict[str, Any]] = []
     for unit in _candidates(actor, process, str(policies.get("campaign_unit_kind") or DEFAULT_UNIT_KIND)):
-        if unit.founded is not None and _add_months(unit.founded, months) > today:
+        if unit.founded is not None and clock.add_months(unit.founded, months) > today:
             excluded.append({"subject": unit.code, "name": unit.name, "founded": unit.founded.isoformat(),
                              "reason": f"成立不满 {months} 个月 / founded less than {months} months ago"})
         elif unit.code in running:

@@ -4,10 +4,9 @@ Server-rendered forms; each action is the same operation the API runs, in one tr
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,13 +21,12 @@ from service.instances.models import Instance
 from service.instances.views import instance_detail
 from service.transaction import transactional
 from service.webui import error_message, localized, render_error
-from service.webui.session import current_page_actor, login_required
+from service.webui.session import admin_required, current_page_actor
 
 from . import migration
 from .models import ProcessModel, ProcessVersion
 
 bp = Blueprint("modeler_admin_pages", __name__, template_folder="templates", url_prefix="/admin")
-F = TypeVar("F", bound=Callable[..., Any])
 MAX_DATA_TEXT = 200_000
 
 
@@ -36,16 +34,6 @@ MAX_DATA_TEXT = 200_000
 def _api_error(exc: ApiError) -> tuple[str, int]:
     return render_error(exc.status, error_message(exc))
 
-
-def admin_only(view: F) -> F:
-    @login_required
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_page_actor().is_admin:
-            raise ApiError(403, "forbidden")
-        return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _instance(instance_id: int) -> Instance:
@@ -68,7 +56,7 @@ def _problems(error: ApiError) -> str:
 
 
 @bp.get("/instances/<int:instance_id>")
-@admin_only
+@admin_required
 def instance_page(instance_id: int) -> str:
     instance = _instance(instance_id)
     detail = instance_detail(instance)
@@ -100,21 +88,21 @@ def _act(instance_id: int, action: Callable[[], Any], done: str) -> Response:
 
 
 @bp.post("/instances/<int:instance_id>/suspend")
-@admin_only
+@admin_required
 def suspend(instance_id: int) -> Response:
     actor = current_page_actor()
     return _act(instance_id, lambda: operations.suspend_instance(actor, instance_id), _("案件已挂起。"))
 
 
 @bp.post("/instances/<int:instance_id>/resume")
-@admin_only
+@admin_required
 def resume(instance_id: int) -> Response:
     actor = current_page_actor()
     return _act(instance_id, lambda: operations.resume_instance(actor, instance_id), _("案件已恢复。"))
 
 
 @bp.post("/instances/<int:instance_id>/terminate")
-@admin_only
+@admin_required
 def terminate(instance_id: int) -> Response:
     actor = current_page_actor()
     reason = (request.form.get("reason") or "").strip()[:1000] or None
@@ -122,7 +110,7 @@ def terminate(instance_id: int) -> Response:
 
 
 @bp.post("/instances/<int:instance_id>/retry")
-@admin_only
+@admin_required
 def retry(instance_id: int) -> Response:
     actor = current_page_actor()
 
@@ -136,7 +124,7 @@ def retry(instance_id: int) -> Response:
 
 
 @bp.post("/instances/<int:instance_id>/data")
-@admin_only
+@admin_required
 def edit_data(instance_id: int) -> Response:
     actor = current_page_actor()
     text = request.form.get("changes") or ""
@@ -152,7 +140,7 @@ def edit_data(instance_id: int) -> Response:
 
 
 @bp.post("/instances/<int:instance_id>/migrate")
-@admin_only
+@admin_required
 def migrate(instance_id: int) -> Response:
     actor = current_page_actor()
     instance = _instance(instance_id)
@@ -175,7 +163,7 @@ def _numbers(key: str) -> list[int]:
 
 
 @bp.get("/process-models/<key>/migration")
-@admin_only
+@admin_required
 def migration_page(key: str) -> str:
     key = key[:100]
     numbers = _numbers(key)
@@ -194,7 +182,7 @@ def migration_page(key: str) -> str:
 
 
 @bp.post("/process-models/<key>/migration")
-@admin_only
+@admin_required
 def migration_run(key: str) -> Response:
     key = key[:100]
     actor = current_page_actor()

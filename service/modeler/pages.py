@@ -4,10 +4,6 @@ the JSON API with the browser session (X-CSRFToken header, see service.api._load
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 from flask import Blueprint, render_template, request, session
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, select
@@ -18,12 +14,11 @@ from service.instances.models import Instance
 from service.org.models import User
 from service.pack import ROLES
 from service.webui import error_message, render_error
-from service.webui.session import current_page_actor, login_required
+from service.webui.session import admin_required
 
 from .models import ProcessModel, ProcessVersion
 
 bp = Blueprint("modeler_pages", __name__, template_folder="templates", url_prefix="/admin/models")
-F = TypeVar("F", bound=Callable[..., Any])
 OPEN_STATUSES = ("running", "suspended", "error")  # cases still on their version
 
 
@@ -31,18 +26,6 @@ OPEN_STATUSES = ("running", "suspended", "error")  # cases still on their versio
 def _api_error(exc: ApiError) -> tuple[str, int]:
     return render_error(exc.status, error_message(exc))
 
-
-def admin_required(view: F) -> F:
-    """Signed-in admins only: others are sent to the login page (no session) or get 403."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not current_page_actor().is_admin:
-            raise ApiError(403, "forbidden")
-        return view(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
 
 
 def api_csrf_token() -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from service.errors import ApiError
 from service.transaction import transactional
 from service.webui import error_message, render_error
-from service.webui.session import current_page_actor, login_required
+from service.webui.session import admin_required, current_page_actor, login_required
 
 from . import operations
 
@@ -28,11 +28,9 @@ def status_labels() -> dict[str, str]:
 
 
 @bp.get("")
-@login_required
+@admin_required
 def index() -> str:
     actor = current_page_actor()
-    if not actor.is_admin:
-        abort(403)
     shown = request.args.get("status", "incident")
     shown = shown if shown in FILTERS else "incident"
     rows, total = operations.list_incidents(actor, None if shown == "open" else shown, limit=200)

@@ -11,6 +11,7 @@ from flask_wtf.csrf import generate_csrf
 
 from service.auth.actor import Actor
 from service.cache import app_cache
+from service.errors import forbidden
 from service.extensions import db
 from service.org.models import User
 
@@ -66,6 +67,19 @@ def login_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if session_actor() is None:
             return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Signed-in admins only: others are sent to the login page (no session) or get 403."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not current_page_actor().is_admin:
+            raise forbidden()
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -3,7 +3,7 @@ the approval and party_review processes deployed, and cases started the way the 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +106,12 @@ def complete_as() -> Callable[..., None]:
         db.session.commit()
 
     return complete
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium for a browser test module (which calls browser_support.require_browser first)."""
+    from browser_support import launched_chromium, require_browser
+
+    with launched_chromium(require_browser()) as launched:
+        yield launched

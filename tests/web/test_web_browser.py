@@ -12,7 +12,6 @@ import pytest
 from browser_support import (
     DESKTOP,
     PHONE,
-    launched_chromium,
     require_browser,
     screenshot,
     serving,
@@ -23,13 +22,8 @@ from web_support import MEMBER, MEMBER_2
 
 pytestmark = pytest.mark.browser
 
-sync_api = require_browser()
+require_browser()  # skips the module without Playwright, Chromium or the bundle
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium(sync_api) as launched:
-        yield launched
 
 
 @pytest.fixture

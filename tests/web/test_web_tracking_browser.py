@@ -11,7 +11,6 @@ import pytest
 from browser_support import (
     DESKTOP,
     PHONE,
-    launched_chromium,
     require_browser,
     screenshot,
     serving,
@@ -21,7 +20,7 @@ from tracking_support import CANDIDATE, build_scene, real_process_config, recomm
 
 pytestmark = pytest.mark.browser
 
-sync_api = require_browser("diagram-viewer.js")
+require_browser("diagram-viewer.js")  # skips the module without Playwright, Chromium or the bundle
 
 CURRENT = '[data-element-id="committee_review"].dj-current'
 
@@ -30,11 +29,6 @@ CURRENT = '[data-element-id="committee_review"].dj-current'
 def app_config(app_config: dict[str, Any]) -> dict[str, Any]:
     return real_process_config(app_config)
 
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with launched_chromium(sync_api) as launched:
-        yield launched
 
 
 @pytest.fixture
