@@ -5,7 +5,8 @@ user task `review` → script → end. Per instance, over HTTP:
     POST /api/v1/instances                (admin token)
     POST /api/v1/tasks/{submit}/complete  (the subject's own token: member lane)
     POST /api/v1/tasks/{review}/complete  (the League branch secretary's token)
-with C client threads (one requests.Session each) against a real server on 127.0.0.1.
+with C client threads (one persistent HTTP/1.1 connection each, common.KeepAliveClient) against a
+real server on 127.0.0.1.
 
 Baselines, in-process, same BPMN, same data, same machine, same run:
   raw/stock     parse once with SpiffBpmnParser; 3 steps per instance, each deserialize → run →
@@ -147,39 +148,34 @@ class Failure(Exception):
     pass
 
 
-def _token(session: Any, base: str, username: str) -> str:
-    r = session.post(f"{base}/api/v1/auth/token", json={"username": username, "password": common.PASSWORD},
-                     timeout=REQUEST_TIMEOUT)
-    if r.status_code != 200:
-        raise Failure(f"login {username}: {r.status_code} {r.text[:300]}")
-    return r.json()["token"]
+def _token(client: common.KeepAliveClient, username: str) -> str:
+    status, body = client.post("/api/v1/auth/token", {"username": username, "password": common.PASSWORD})
+    if status != 200:
+        raise Failure(f"login {username}: {status} {str(body)[:300]}")
+    return body["token"]
 
 
-def _run_instance(session: Any, base: str, subject: str, h_admin: dict, h_member: dict, h_sec: dict,
+def _run_instance(client: common.KeepAliveClient, subject: str, h_admin: dict, h_member: dict, h_sec: dict,
                   latencies: dict[str, list[float]]) -> None:
     t0 = time.perf_counter()
-    r = session.post(f"{base}/api/v1/instances", json={"process": "approval", "subject": subject, "data": {}},
-                     headers=h_admin, timeout=REQUEST_TIMEOUT)
+    status, body = client.post("/api/v1/instances", {"process": "approval", "subject": subject, "data": {}}, h_admin)
     t1 = time.perf_counter()
-    if r.status_code != 201:
-        raise Failure(f"start: {r.status_code} {r.text[:300]}")
-    tasks = r.json()["ready_tasks"]
+    if status != 201:
+        raise Failure(f"start: {status} {str(body)[:300]}")
+    tasks = body["ready_tasks"]
     if len(tasks) != 1 or tasks[0]["name"] != "submit":
         raise Failure(f"start: unexpected ready tasks {tasks}")
-    r = session.post(f"{base}/api/v1/tasks/{tasks[0]['id']}/complete", json={"data": SUBMIT_DATA},
-                     headers=h_member, timeout=REQUEST_TIMEOUT)
+    status, body = client.post(f"/api/v1/tasks/{tasks[0]['id']}/complete", {"data": SUBMIT_DATA}, h_member)
     t2 = time.perf_counter()
-    if r.status_code != 200:
-        raise Failure(f"submit: {r.status_code} {r.text[:300]}")
-    tasks = r.json()["ready_tasks"]
+    if status != 200:
+        raise Failure(f"submit: {status} {str(body)[:300]}")
+    tasks = body["ready_tasks"]
     if len(tasks) != 1 or tasks[0]["name"] != "review":
         raise Failure(f"submit: unexpected ready tasks {tasks}")
-    r = session.post(f"{base}/api/v1/tasks/{tasks[0]['id']}/complete", json={"data": REVIEW_DATA},
-                     headers=h_sec, timeout=REQUEST_TIMEOUT)
+    status, body = client.post(f"/api/v1/tasks/{tasks[0]['id']}/complete", {"data": REVIEW_DATA}, h_sec)
     t3 = time.perf_counter()
-    if r.status_code != 200:
-        raise Failure(f"review: {r.status_code} {r.text[:300]}")
-    body = r.json()
+    if status != 200:
+        raise Failure(f"review: {status} {str(body)[:300]}")
     if body["status"] != "completed" or body["outcome"] != "approved":
         raise Failure(f"review: instance not completed/approved: {body['status']} {body['outcome']}")
     latencies["start"].append(t1 - t0)
@@ -189,31 +185,31 @@ def _run_instance(session: Any, base: str, subject: str, h_admin: dict, h_member
 
 def http_run(n: int, clients: int, workers: int, server_kind: str | None, warmup: int,
              time_budget: float, threads: int = 1, database: str | None = None) -> dict[str, Any]:
-    import requests
-
     url, org, _ = common.prepare_database("http", server=database, members=clients)
     result: dict[str, Any] = {"url": url}
     try:
         with common.Server(url, workers=workers, threads=threads, kind=server_kind) as server:
             result["server"] = server.description
             base = server.base
-            with requests.Session() as s:
-                h_admin = {"Authorization": f"Bearer {_token(s, base, org.admin)}"}
-                h_sec = {"Authorization": f"Bearer {_token(s, base, org.secretary)}"}
-                h_members = [{"Authorization": f"Bearer {_token(s, base, m)}"} for m in org.members]
+            setup = common.KeepAliveClient(base, REQUEST_TIMEOUT)
+            h_admin = {"Authorization": f"Bearer {_token(setup, org.admin)}"}
+            h_sec = {"Authorization": f"Bearer {_token(setup, org.secretary)}"}
+            h_members = [{"Authorization": f"Bearer {_token(setup, m)}"} for m in org.members]
             subjects = [org.member_people[m] for m in org.members]
 
             def worker(index: int, count: int, latencies: dict[str, list[float]], errors: list[str],
                        deadline: float) -> None:
-                with requests.Session() as session:
+                client = common.KeepAliveClient(base, REQUEST_TIMEOUT)
+                try:
                     for _ in range(count):
                         if time.monotonic() > deadline or len(errors) > 5:
                             return
                         try:
-                            _run_instance(session, base, subjects[index], h_admin, h_members[index], h_sec,
-                                          latencies)
-                        except (Failure, requests.RequestException, KeyError, ValueError) as exc:
+                            _run_instance(client, subjects[index], h_admin, h_members[index], h_sec, latencies)
+                        except (Failure, common.ClientError, KeyError, TypeError, ValueError) as exc:
                             errors.append(f"client {index}: {exc}")
+                finally:
+                    client.close()
 
             cpu: dict[str, float] = {}
 
@@ -242,14 +238,11 @@ def http_run(n: int, clients: int, workers: int, server_kind: str | None, warmup
                           rate=done / elapsed if elapsed else 0.0,
                           server_cpu_ms=1000 * cpu["server"] / max(done, 1),
                           client_cpu_ms=1000 * cpu["client"] / max(done, 1))
-            with requests.Session() as s:
-                r = s.get(f"{base}/api/v1/instances", params={"status": "completed", "process": "approval",
-                                                               "limit": 1}, headers=h_admin, timeout=REQUEST_TIMEOUT)
-                r.raise_for_status()
-                completed_total = r.json()["total"]
-                r = s.get(f"{base}/api/v1/instances", params={"status": "running", "limit": 1},
-                          headers=h_admin, timeout=REQUEST_TIMEOUT)
-                running_total = r.json()["total"]
+            _, body = setup.get("/api/v1/instances?status=completed&process=approval&limit=1", h_admin)
+            completed_total = body["total"]
+            _, body = setup.get("/api/v1/instances?status=running&limit=1", h_admin)
+            running_total = body["total"]
+            setup.close()
             result.update(completed_total=completed_total, running_total=running_total, expected=warmup + n)
             outcomes = _outcomes(url)
             result["outcomes"] = outcomes
@@ -313,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{r['rate']:7.1f} instances/s  "
           f"(n={r['done']} in {r['elapsed']:.1f}s, {3 * r['rate']:.0f} requests/s)")
     print(f"  CPU per instance: server {r['server_cpu_ms']:.2f} ms (all workers), client {r['client_cpu_ms']:.2f} ms "
-          f"(requests, same machine); server CPU / raw-stock CPU = {r['server_cpu_ms'] / stock_cpu:.1f}x")
+          f"(http.client, same machine); server CPU / raw-stock CPU = {r['server_cpu_ms'] / stock_cpu:.1f}x")
     cores = os.cpu_count() or 1
     print(f"  server-bound ceiling with the client elsewhere ≈ {cores} cores / server CPU = "
           f"{1000 * cores / r['server_cpu_ms']:.0f} instances/s (ratio {1000 * cores / r['server_cpu_ms'] / stock:.2f})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import sys
 import time
@@ -228,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile == "cprofile":
             out = io.StringIO()
             stats = pstats.Stats(profiler, stream=out)
+            if os.environ.get("PROFILE_DUMP"):
+                stats.dump_stats(os.environ["PROFILE_DUMP"])
             stats.sort_stats("tottime").print_stats(args.top)
             stats.sort_stats("cumulative").print_stats(args.top)
             print(out.getvalue())

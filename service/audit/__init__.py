@@ -27,11 +27,16 @@ class AuditEvent(db.Model):
 
 
 def record(action: str, *, actor_id: int | None, instance_id: int | None = None, task_id: str | None = None,
-           **details: Any) -> AuditEvent:
-    """Add an audit event to the current transaction (it commits or rolls back with the change)."""
-    event = AuditEvent(
-        at=clock.now(), actor_id=actor_id, action=action, instance_id=instance_id, task_id=task_id,
-        details=details, remote_addr=request.remote_addr if has_request_context() else None,
-    )
-    db.session.add(event)
-    return event
+           **details: Any) -> None:
+    """Write an audit event in the current transaction (it commits or rolls back with the change).
+
+    One INSERT on the session's connection, not an ORM object: no unit-of-work bookkeeping and no
+    autoflush on the hot path. The row has no foreign key to anything still pending in the session
+    (instance_id is deliberately not a foreign key; the actor is an existing user)."""
+    db.session.connection().execute(_INSERT, {
+        "at": clock.now(), "actor_id": actor_id, "action": action, "instance_id": instance_id, "task_id": task_id,
+        "details": details, "remote_addr": request.remote_addr if has_request_context() else None,
+    })
+
+
+_INSERT = AuditEvent.__table__.insert()

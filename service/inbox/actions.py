@@ -113,7 +113,7 @@ def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
                        details=[{"campaign": instance.campaign_id}])
     if task.delegated_to is not None and task.delegated_to == actor.user_id:
         return _propose(actor, task, instance, data)
-    return operations.complete_task(actor, task_id, data)
+    return operations.complete_task(actor, task_id, data, pair=(task, instance))
 
 
 def with_proposal(task: HumanTask, values: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 
 from service import audit, clock
 from service.auth.actor import Actor
@@ -25,8 +25,10 @@ from service.runtime import definition, engine, load_spec, version_forms
 
 from .access import acting_for, can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
+from .rows import write_rows
 from .subjects import Subject, resolve_subject
 from .validation import apply_defaults, validate_task_data, without_read_only
+from .views import remember_ready_rows
 
 MAX_MESSAGE_HOPS = 5
 RESERVED_KEYS = {"subject", "subject_unit", "policies", "process", "started_by"}
@@ -47,7 +49,7 @@ def restore_case(instance: Instance) -> Case:
 def policies_for(key: str) -> dict[str, Any]:
     found = definition(key)
     values = dict(found.policies) if found else {}
-    for row in db.session.scalars(select(Policy).where(Policy.process_key == key)):
+    for row in db.session.scalars(_POLICIES, {"key": key}):
         values[row.key] = row.value.get("value")
     return values
 
@@ -131,10 +133,16 @@ def _task_and_instance(task_id: str) -> tuple[HumanTask, Instance] | None:
     """Both rows from ONE statement, so they come from the same snapshot: a change to the task
     committed after it bumps the instance revision (our write then fails with 409), and one
     committed before it is seen here; reading them one after the other could miss a claim."""
-    row = db.session.execute(
-        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-        .where(HumanTask.id == task_id).execution_options(populate_existing=True)).first()
+    row = db.session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
     return (row[0], row[1]) if row else None
+
+
+# the statements of every step, built once (building and keying a statement costs more than running it)
+_TASK_AND_INSTANCE = (select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+                      .where(HumanTask.id == bindparam("task_id")).execution_options(populate_existing=True))
+_OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
+_USER_OF_PERSON = select(User.id).where(User.person_id == bindparam("person_id"))
+_POLICIES = select(Policy).where(Policy.process_key == bindparam("key"))
 
 
 def get_task_for(actor: Actor, task_id: str) -> HumanTask:
@@ -148,8 +156,10 @@ def _visible_pair(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
     return pair
 
 
-def _actionable(actor: Actor, task_id: str) -> tuple[HumanTask, Instance]:
-    task, instance = _visible_pair(actor, task_id)
+def _actionable(actor: Actor, task_id: str, pair: tuple[HumanTask, Instance] | None = None
+                ) -> tuple[HumanTask, Instance]:
+    """The task and its case if `actor` may act on it now; `pair`: what _visible_pair already returned."""
+    task, instance = pair or _visible_pair(actor, task_id)
     if task.status != "ready":
         raise ApiError(409, "task_not_ready")
     if not may_act(actor, task):
@@ -171,8 +181,9 @@ def form_ui_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None
     return version_forms(instance.version).get(task.form_ui_schema) if task.form_ui_schema else None
 
 
-def complete_task(actor: Actor, task_id: str, data: dict[str, Any]) -> Instance:
-    task, instance = _actionable(actor, task_id)
+def complete_task(actor: Actor, task_id: str, data: dict[str, Any], *,
+                  pair: tuple[HumanTask, Instance] | None = None) -> Instance:
+    task, instance = _actionable(actor, task_id, pair)
     schema = form_schema(instance, task)
     data = apply_defaults(schema, data)
     problems = validate_task_data(schema, data)
@@ -335,9 +346,9 @@ def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable
 def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) -> None:
     now = clock.now()
     views = case.ready_human_tasks() if instance.status in ("running", "error") else []
-    if not fresh:
-        db.session.flush()  # pending task/audit rows first, so the queries below see them
-    with db.session.no_autoflush:  # then one UPDATE of the instance row per step, not one per query
+    if not fresh and any(isinstance(obj, HumanTask) for obj in db.session.new):
+        db.session.flush()  # pending task rows first, so the query below sees them
+    with db.session.no_autoflush:  # then one flush for the whole step, not one per query
         _sync_tasks(instance, views, now, fresh=fresh)
         _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
     outgoing = case.outgoing_messages()  # read (and drained) before saving, or they would be sent again
@@ -356,7 +367,8 @@ def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) 
     else:
         instance.next_timer_at = case.next_timer_due() if instance.status == "running" else None
         instance.milestone = _milestone(instance, views, case)
-    db.session.flush()
+    write_rows(HumanTask, Instance)  # the step's own rows, in plain statements
+    db.session.flush()  # anything else the step changed (effects), before a message is routed
     if hops < MAX_MESSAGE_HOPS:
         for message in outgoing:
             _route_message(instance, message.name, message.payload, message.correlations, hops + 1)
@@ -364,18 +376,20 @@ def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) 
 
 def _sync_tasks(instance: Instance, views: list, now: Any, *, fresh: bool = False) -> None:
     open_rows = {} if fresh else {row.engine_task_id: row for row in db.session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "ready"))}
+        _OPEN_TASKS, {"instance_id": instance.id})}
     current = {view.id for view in views}
     for engine_id, row in open_rows.items():
         if engine_id not in current and row.status == "ready":
             row.status = "cancelled"
             row.completed_at = now
+    ready = sorted((row for row in open_rows.values() if row.status == "ready" and row.engine_task_id in current),
+                   key=lambda row: row.created_at)
     found = definition(instance.process_key)
     graph = None
     member_user: int | None | bool = False
     for view in views:
         row = open_rows.get(view.id)
-        if row is not None:
+        if row is not None and row.status == "ready":
             row.due_at = view.due_at
             continue
         graph = graph or org_graph()
@@ -390,7 +404,7 @@ def _sync_tasks(instance: Instance, views: list, now: Any, *, fresh: bool = Fals
             assigned = db.session.scalar(select(User.id).where(User.username == str(view.data[assignee_variable])))
         elif lane == "member" and instance.subject_kind == "person":
             if member_user is False:
-                member_user = db.session.scalar(select(User.id).where(User.person_id == instance.subject))
+                member_user = db.session.scalar(_USER_OF_PERSON, {"person_id": instance.subject})
             assigned = member_user or None
         row = HumanTask(
             id=str(uuid.uuid4()), engine_task_id=view.id, instance_id=instance.id, process_key=instance.process_key,
@@ -400,7 +414,9 @@ def _sync_tasks(instance: Instance, views: list, now: Any, *, fresh: bool = Fals
             form_ui_schema=view.form_ui_schema, instructions=view.instructions, due_at=view.due_at, created_at=now,
         )
         db.session.add(row)
+        ready.append(row)
         notify_task_offered(row, f"新待办：{row.title}（案件 {instance.id}）")
+    remember_ready_rows(instance.id, ready)
 
 
 def _close_open_tasks(instance: Instance, status: str) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 from service.audit import AuditEvent
 from service.auth.actor import Actor
@@ -13,6 +14,21 @@ from service.extensions import db
 from service.org.models import User
 
 from .models import HumanTask, Instance
+
+
+_READY_ROWS = "instances.ready_rows"
+
+
+def remember_ready_rows(instance_id: int, rows: list[HumanTask]) -> None:
+    """The ready task rows a step left (operations._sync_tasks), so that the answer to the request needs
+    no query for them. Kept in the session until its transaction ends (commit or any rollback)."""
+    db.session.info.setdefault(_READY_ROWS, {})[instance_id] = rows
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_ready_rows(session: Session, *args: Any) -> None:
+    session.info.pop(_READY_ROWS, None)
 
 
 def usernames(ids: Iterable[int | None]) -> dict[int, str]:
@@ -41,8 +57,11 @@ def task_views(tasks: Sequence[HumanTask]) -> list[dict[str, Any]]:
 
 
 def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
-    ids = [i.id for i in instances]
-    ready: dict[int, list[HumanTask]] = {}
+    # a case stepped in this transaction knows its ready rows (identity-mapped: later changes show)
+    known = db.session.info.get(_READY_ROWS, {})
+    ready: dict[int, list[HumanTask]] = {i.id: [t for t in known[i.id] if t.status == "ready"]
+                                         for i in instances if i.id in known}
+    ids = [i.id for i in instances if i.id not in ready]
     if ids:
         for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids),
                                                                HumanTask.status == "ready")

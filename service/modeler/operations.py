@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from service import audit, clock
 from service.engine import CompiledProcess, InvalidProcess, Issue, compile_process, peek_process_id
@@ -208,9 +208,11 @@ def _latest(model: ProcessModel | None) -> ProcessVersion | None:
 
 
 def latest_version(key: str) -> ProcessVersion | None:
-    return db.session.scalar(
-        select(ProcessVersion).join(ProcessModel, ProcessModel.id == ProcessVersion.model_id)
-        .where(ProcessModel.key == key, ProcessVersion.number == ProcessModel.latest_version))
+    return db.session.scalar(_LATEST_VERSION, {"key": key})
+
+
+_LATEST_VERSION = (select(ProcessVersion).join(ProcessModel, ProcessModel.id == ProcessVersion.model_id)
+                   .where(ProcessModel.key == bindparam("key"), ProcessVersion.number == ProcessModel.latest_version))
 
 
 # -- dry run ------------------------------------------------------------------------------------------

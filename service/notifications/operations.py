@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, String, bindparam, func, insert, select, update
 
 from service import clock
 from service.errors import not_found
-from service.extensions import db
+from service.extensions import UTCDateTime, db
 from service.org.models import OrgUnit, RoleAssignment, User
 
 from . import mail
@@ -26,7 +26,8 @@ def notify(user_ids: Iterable[int | None], kind: str, text: str, *, instance_id:
     if not wanted:
         return 0
     now = clock.now()
-    db.session.execute(insert(Notification), [
+    # on the session's connection: no autoflush, no unit of work (the referenced rows exist already)
+    db.session.connection().execute(insert(Notification), [
         {"user_id": u, "kind": kind, "instance_id": instance_id, "task_id": task_id, "text": text[:500],
          "created_at": now} for u in wanted])
     if mail.enabled():
@@ -54,9 +55,31 @@ def notify_task_offered(task: Any, text: str, kind: str = "new_task") -> int:
         users = [task.delegated_to or task.claimed_by or task.assigned_user_id]
     elif task.lane_role == "admin":
         users = admins()
+    elif not mail.enabled():
+        return _notify_role_holders(task.lane_role, task.scope_unit, kind, text, task.instance_id, task.id)
     else:
         users = role_holders(task.lane_role, task.scope_unit)
     return notify(users, kind, text, instance_id=task.instance_id, task_id=task.id)
+
+
+def _notify_role_holders(role: str | None, unit: str | None, kind: str, text: str, instance_id: int | None,
+                         task_id: str | None) -> int:
+    """notify(role_holders(role, unit), ...) as one INSERT ... SELECT (the hot path of every step)."""
+    if not role or not unit:
+        return 0
+    result = db.session.connection().execute(_NOTIFY_ROLE_HOLDERS, {
+        "role": role, "unit": unit, "kind": kind, "instance_id": instance_id, "task_id": task_id,
+        "text": text[:500], "created_at": clock.now()})
+    return max(result.rowcount, 0)
+
+
+_NOTIFY_ROLE_HOLDERS = insert(Notification).from_select(
+    ["user_id", "kind", "instance_id", "task_id", "text", "created_at"],
+    select(RoleAssignment.user_id, bindparam("kind", type_=String), bindparam("instance_id", type_=Integer),
+           bindparam("task_id", type_=String), bindparam("text", type_=String),
+           bindparam("created_at", type_=UTCDateTime))
+    .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
+    .where(RoleAssignment.role == bindparam("role"), OrgUnit.code == bindparam("unit")))  # unique per user
 
 
 def notifications_for(user_id: int, *, unread: bool | None = None, limit: int = 50,
