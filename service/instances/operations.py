@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, or_, select
 
 from service import audit, clock
 from service.auth.actor import Actor
@@ -28,7 +28,7 @@ from .models import HumanTask, Instance, MessageWait, Policy
 from .rows import write_rows
 from .subjects import Subject, resolve_subject
 from .validation import apply_defaults, validate_task_data, without_read_only
-from .views import remember_ready_rows
+from .views import ready_rows_known, remember_ready_rows
 
 MAX_MESSAGE_HOPS = 5
 RESERVED_KEYS = {"subject", "subject_unit", "policies", "process", "started_by"}
@@ -133,13 +133,25 @@ def _task_and_instance(task_id: str) -> tuple[HumanTask, Instance] | None:
     """Both rows from ONE statement, so they come from the same snapshot: a change to the task
     committed after it bumps the instance revision (our write then fails with 409), and one
     committed before it is seen here; reading them one after the other could miss a claim."""
-    row = db.session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).first()
-    return (row[0], row[1]) if row else None
+    found: tuple[HumanTask, Instance] | None = None
+    ready: list[HumanTask] = []
+    for task, instance in db.session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}):
+        if task.id == task_id:
+            found = (task, instance)
+        if task.status == "ready":
+            ready.append(task)
+    if found is not None:  # the case's other ready tasks came with it: the step's sync needs no query
+        remember_ready_rows(found[1].id, sorted(ready, key=lambda row: row.created_at))
+    return found
 
 
 # the statements of every step, built once (building and keying a statement costs more than running it)
-_TASK_AND_INSTANCE = (select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
-                      .where(HumanTask.id == bindparam("task_id")).execution_options(populate_existing=True))
+_TASK_AND_INSTANCE = (
+    select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+    .where(HumanTask.instance_id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
+           .scalar_subquery(),
+           or_(HumanTask.id == bindparam("task_id"), HumanTask.status == "ready"))
+    .execution_options(populate_existing=True))
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
 _USER_OF_PERSON = select(User.id).where(User.person_id == bindparam("person_id"))
 _POLICIES = select(Policy).where(Policy.process_key == bindparam("key"))
@@ -375,8 +387,9 @@ def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) 
 
 
 def _sync_tasks(instance: Instance, views: list, now: Any, *, fresh: bool = False) -> None:
-    open_rows = {} if fresh else {row.engine_task_id: row for row in db.session.scalars(
-        _OPEN_TASKS, {"instance_id": instance.id})}
+    known = None if fresh else ready_rows_known(instance.id)  # read with the task, or left by a step
+    open_rows = {} if fresh else {row.engine_task_id: row for row in (
+        known if known is not None else db.session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))}
     current = {view.id for view in views}
     for engine_id, row in open_rows.items():
         if engine_id not in current and row.status == "ready":

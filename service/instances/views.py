@@ -20,9 +20,17 @@ _READY_ROWS = "instances.ready_rows"
 
 
 def remember_ready_rows(instance_id: int, rows: list[HumanTask]) -> None:
-    """The ready task rows a step left (operations._sync_tasks), so that the answer to the request needs
-    no query for them. Kept in the session until its transaction ends (commit or any rollback)."""
+    """The case's ready task rows, as read with a task (operations._task_and_instance) or as a step left
+    them (operations._sync_tasks), so that neither the step nor the answer to the request queries them
+    again. Kept in the session until its transaction ends (commit or any rollback). Only rows created
+    by _sync_tasks become ready, so the list stays true while the transaction changes rows in memory."""
     db.session.info.setdefault(_READY_ROWS, {})[instance_id] = rows
+
+
+def ready_rows_known(instance_id: int) -> list[HumanTask] | None:
+    """The case's ready task rows as this transaction last saw them (in-memory changes included), if known."""
+    known = db.session.info.get(_READY_ROWS)
+    return known.get(instance_id) if known else None
 
 
 @event.listens_for(Session, "after_commit")
