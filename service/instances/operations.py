@@ -25,7 +25,7 @@ from service.runtime import definition, engine, load_spec, version_forms
 
 from .access import acting_for, can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
-from .rows import write_rows
+from .rows import insert_one, write_rows
 from .subjects import Subject, resolve_subject
 from .validation import apply_defaults, validate_task_data, without_read_only
 from .views import ready_rows_known, remember_ready_rows
@@ -120,8 +120,7 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
         subject_unit=subject.unit, status="running", state="", started_by=actor.user_id if actor else None,
         started_at=now, updated_at=now, summary={"title": version.model.name}, campaign_id=campaign_id,
     )
-    db.session.add(instance)
-    db.session.flush()
+    insert_one(instance)  # its id now, for the task rows and the audit trail
     audit.record("instance_started", actor_id=actor.user_id if actor else None, instance_id=instance.id,
                  process=key, version=version.number, subject=subject.id)
     _advance(instance, case, actor, case.run, fresh=True)

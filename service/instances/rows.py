@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, inspect, update
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -68,6 +67,33 @@ def write_rows(*classes: type) -> None:
         _update(session, obj)
 
 
+def insert_one(obj: Any) -> None:
+    """INSERT one new object now (its generated primary key is set) and make it persistent and clean."""
+    session = db.session()
+    plan = _plan(type(obj))
+    values = inspect(obj).dict
+    for key in plan.columns:
+        if key not in values:
+            setattr(obj, key, plan.defaults.get(key))
+    if plan.version is not None and values[plan.version] is None:
+        values[plan.version] = 1  # the ORM's first version number
+    row = {column.key: values[key] for key, column in plan.columns.items()
+           if not (column.primary_key and values[key] is None)}
+    result = session.connection().execute(plan.insert, row)
+    for key, value in zip(plan.primary_key, result.inserted_primary_key, strict=True):
+        values[key] = value
+    _make_persistent(session, [obj])
+
+
+def _make_persistent(session: Any, objects: list[Any]) -> None:
+    """What the ORM's flush does after its own INSERT: the pending objects become persistent and clean,
+    and the transaction remembers them as new, so that a rollback expunges them again."""
+    for obj in objects:
+        if obj not in session:
+            session.add(obj)
+    session._register_persistent({inspect(obj) for obj in objects})
+
+
 def _insert(session: Any, objects: list[Any]) -> None:
     by_class: dict[type, list[Any]] = {}
     for obj in objects:
@@ -83,10 +109,7 @@ def _insert(session: Any, objects: list[Any]) -> None:
                     setattr(obj, key, plan.defaults.get(key))  # every column set: nothing left to load
             rows.append({column.key: values[key] for key, column in plan.columns.items()})
         connection.execute(plan.insert, rows)
-        for obj in group:
-            session.expunge(obj)
-            make_transient_to_detached(obj)  # persistent as if just loaded: no history, no INSERT at flush
-            session.add(obj)
+        _make_persistent(session, group)
 
 
 def _update(session: Any, obj: Any) -> None:
