@@ -120,10 +120,13 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
         subject_unit=subject.unit, status="running", state="", started_by=actor.user_id if actor else None,
         started_at=now, updated_at=now, summary={"title": version.model.name}, campaign_id=campaign_id,
     )
-    insert_one(instance)  # its id now, for the task rows and the audit trail
-    audit.record("instance_started", actor_id=actor.user_id if actor else None, instance_id=instance.id,
-                 process=key, version=version.number, subject=subject.id)
-    _advance(instance, case, actor, case.run, fresh=True)
+
+    def inserted() -> None:  # after the engine has run: the write transaction starts as late as it can
+        insert_one(instance)  # its id now, for the task rows and the audit trail
+        audit.record("instance_started", actor_id=actor.user_id if actor else None, instance_id=instance.id,
+                     process=key, version=version.number, subject=subject.id)
+
+    _advance(instance, case, actor, case.run, fresh=True, before_writes=inserted)
     return instance
 
 
@@ -207,8 +210,11 @@ def complete_task(actor: Actor, task_id: str, data: dict[str, Any], *,
     task.status, task.completed_by, task.completed_at = "completed", actor.user_id, now
     if task.proposal is not None:
         task.proposal = None
-    audit.record("task_completed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id,
-                 task=task.name, title=task.title, data=copy.deepcopy(data), **acting_for(actor, task))
+    submitted = copy.deepcopy(data)  # as sent: a script may change the values during the step
+
+    def recorded() -> None:
+        audit.record("task_completed", actor_id=actor.user_id, instance_id=instance.id, task_id=task.id,
+                     task=task.name, title=task.title, data=submitted, **acting_for(actor, task))
 
     def step() -> None:
         try:
@@ -216,7 +222,7 @@ def complete_task(actor: Actor, task_id: str, data: dict[str, Any], *,
         except TaskNotReady:
             raise ApiError(409, "task_not_ready") from None
 
-    _advance(instance, case, actor, step)
+    _advance(instance, case, actor, step, before_writes=recorded)
     task_completed_metric(instance.process_key)  # counted when the transaction commits
     return instance
 
@@ -338,17 +344,23 @@ def fire_timers(instance: Instance) -> bool:
 
 # -- the common tail of every step -------------------------------------------------------------------------------
 def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable[[], None], hops: int = 0,
-             *, fresh: bool = False) -> None:
+             *, fresh: bool = False, before_writes: Callable[[], None] | None = None) -> None:
     """Run an engine step and project its result: state, tasks, timers, message waits, status, audit.
-    `fresh`: the instance was inserted in this transaction and has no task rows yet."""
+    `fresh`: the instance is new in this transaction and has no task rows yet. `before_writes`: the
+    caller's own first writes (its audit entry, a new case's row), run after the engine step, whether it
+    failed or not, so that on SQLite the write lock is taken after the step's computing, not before it."""
     try:
         step()
     except ScriptFailure as failure:
+        if before_writes is not None:
+            before_writes()
         instance.status = "error"
         instance.error = failure.as_dict()
         audit.record("instance_error", actor_id=actor.user_id if actor else None, instance_id=instance.id,
                      **failure.as_dict())
     else:
+        if before_writes is not None:
+            before_writes()
         if instance.status == "error":
             instance.status, instance.error = "running", None
     _persist(instance, case, hops, fresh=fresh)

@@ -70,7 +70,7 @@ def _notify_role_holders(role: str | None, unit: str | None, kind: str, text: st
     result = db.session.connection().execute(_NOTIFY_ROLE_HOLDERS, {
         "role": role, "unit": unit, "kind": kind, "instance_id": instance_id, "task_id": task_id,
         "text": text[:500], "created_at": clock.now()})
-    return max(result.rowcount, 0)
+    return len(result.all())  # rows returned, not rowcount: psycopg's INSERT ... SELECT reports -1
 
 
 _NOTIFY_ROLE_HOLDERS = insert(Notification).from_select(
@@ -79,7 +79,8 @@ _NOTIFY_ROLE_HOLDERS = insert(Notification).from_select(
            bindparam("task_id", type_=String), bindparam("text", type_=String),
            bindparam("created_at", type_=UTCDateTime))
     .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-    .where(RoleAssignment.role == bindparam("role"), OrgUnit.code == bindparam("unit")))  # unique per user
+    .where(RoleAssignment.role == bindparam("role"), OrgUnit.code == bindparam("unit"))  # unique per user
+).returning(Notification.id)
 
 
 def notifications_for(user_id: int, *, unread: bool | None = None, limit: int = 50,
