@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -63,13 +64,23 @@ def issue_token(user: User) -> tuple[str, str]:
 
 
 def _token_payload(token: str) -> dict:
+    """The signed payload of a valid, unexpired token. The signature check is cached per process for a few
+    seconds (the same token comes with every request of a session); the expiry is checked every time."""
+    payload, issued = app_cache("token_payloads").get_or_load(token, lambda: _verified_token(token))
+    if time.time() - issued > current_app.config["TOKEN_LIFETIME_SECONDS"]:
+        raise ApiError(401, "token_invalid")
+    return payload
+
+
+def _verified_token(token: str) -> tuple[dict, float]:
     try:
-        payload = _serializer().loads(token, max_age=current_app.config["TOKEN_LIFETIME_SECONDS"])
+        payload, issued = _serializer().loads(token, max_age=current_app.config["TOKEN_LIFETIME_SECONDS"],
+                                              return_timestamp=True)
     except (SignatureExpired, BadSignature):
         raise ApiError(401, "token_invalid") from None
     if not isinstance(payload, dict):
         raise ApiError(401, "token_invalid")
-    return payload
+    return payload, issued.timestamp()
 
 
 def user_from_token(token: str) -> User:

@@ -102,3 +102,17 @@ def test_malformed_token_requests_are_4xx_not_500(world: Any) -> None:
         response = world.client.post(TOKEN_URL, **kwargs)
         assert 400 <= response.status_code < 500, (kwargs, response.status_code)
         assert_error(response.get_json())
+
+
+def test_a_token_expires_even_while_its_signature_check_is_cached(world: Any, monkeypatch: Any) -> None:
+    import time
+
+    body = world.client.post(TOKEN_URL, json={"username": "sec1", "password": TEST_PASSWORD}).get_json()
+    headers = {"Authorization": f"Bearer {body['token']}"}
+    assert world.get(None, "/api/v1/me", headers=headers)["username"] == "sec1"  # checked once, now cached
+    lifetime = world.client.application.config["TOKEN_LIFETIME_SECONDS"]
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + lifetime + 1)
+    response = world.client.get("/api/v1/me", headers=headers)
+    assert response.status_code == 401
+    assert_error(response.get_json(), "token_invalid")
