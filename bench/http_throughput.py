@@ -110,6 +110,26 @@ def raw_baseline(n: int, spec_less: bool, time_budget: float) -> tuple[float, in
     return _timed_loop(one, n, time_budget)
 
 
+def _raw_in_child(n: int, queue: Any) -> None:
+    queue.put(raw_baseline(n, spec_less=False, time_budget=30)[0])
+
+
+def raw_parallel(n: int, processes: int) -> float:
+    """raw/stock in `processes` processes at once: their summed instances/s. On this machine two busy
+    processes do not run twice as fast as one: this says how much the cores give together."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    children = [context.Process(target=_raw_in_child, args=(n, queue)) for _ in range(processes)]
+    for child in children:
+        child.start()
+    rates = [queue.get(timeout=120) for _ in children]
+    for child in children:
+        child.join(timeout=10)
+    return sum(rates)
+
+
 def facade_baseline(n: int, time_budget: float) -> tuple[float, int, float]:
     """The service's Engine/Case (RestrictedPython sandbox + time limit, spec-less state) without
     DB or HTTP: start, then two restore → complete → state_json steps, reading ready tasks as the
@@ -229,6 +249,29 @@ def http_run(n: int, clients: int, workers: int, server_kind: str | None, warmup
                 cpu["server"] = server.cpu_seconds() - server_cpu
                 return time.perf_counter() - start, latencies, errors
 
+            def floor(seconds: float = 5.0) -> float:
+                """GET /healthz (no database, no engine) from the same client threads: requests/s."""
+                counts = [0] * clients
+                stop = time.monotonic() + seconds
+
+                def ping(index: int) -> None:
+                    client = common.KeepAliveClient(base, REQUEST_TIMEOUT)
+                    try:
+                        while time.monotonic() < stop:
+                            client.get("/healthz")
+                            counts[index] += 1
+                    finally:
+                        client.close()
+
+                pool = [threading.Thread(target=ping, args=(i,), daemon=True) for i in range(clients)]
+                started = time.perf_counter()
+                for t in pool:
+                    t.start()
+                for t in pool:
+                    t.join(timeout=seconds + REQUEST_TIMEOUT)
+                return sum(counts) / (time.perf_counter() - started)
+
+            result["floor_rps"] = floor()
             _, _, warm_errors = phase(warmup, 60)  # every worker process loads its caches
             if warm_errors:
                 raise Failure("warm-up failed: " + "; ".join(warm_errors[:3]))
@@ -314,6 +357,14 @@ def main(argv: list[str] | None = None) -> int:
         values = r["latencies"].get(kind, [])
         if values:
             print(f"  latency {kind:<7}: {common.summary_ms(values)}")
+    floor_rate = r["floor_rps"] / 3
+    print(f"  the HTTP floor: GET /healthz (no database, no engine) through the same server and clients: "
+          f"{r['floor_rps']:.0f} requests/s = {floor_rate:.0f} instances/s at 3 requests each "
+          f"(ratio {floor_rate / stock:.2f} if a step cost nothing but the HTTP round trip)")
+    if cores > 1:
+        together = raw_parallel(baseline_n, cores)
+        print(f"  raw/stock in {cores} processes at once: {together:.1f} instances/s = {together / stock:.2f}x one "
+              f"process (what {cores} busy cores give together on this machine)")
     ratio_stock = r["rate"] / stock if stock else 0.0
     ratio_specless = r["rate"] / specless if specless else 0.0
     verdict = "OK" if ratio_stock >= 0.5 else "BELOW TARGET"
