@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from service.api import require_actor
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema
 from service.errors import ApiError
 from service.transaction import transactional

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.api import require_actor
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema
 from service.extensions import db
 from service.org.models import User

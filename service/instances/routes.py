@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from service.api import require_actor, require_admin
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema, InstanceDetailSchema, InstancePage, InstanceSchema, PageArgs
 from service.extensions import db
 from service.transaction import transactional

@@ -15,7 +15,6 @@ from service.org.models import User
 
 from .models import HumanTask, Instance
 
-
 _READY_ROWS = "instances.ready_rows"
 
 

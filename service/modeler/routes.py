@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy import func, select
 
 from service.api import require_actor, require_admin
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema
 from service.errors import ApiError, not_found
 from service.extensions import db

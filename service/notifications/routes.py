@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from service.api import require_actor
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema, PageArgs
 from service.transaction import transactional
 

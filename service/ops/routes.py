@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from service.api import require_actor
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema, PageArgs
 from service.transaction import transactional
 

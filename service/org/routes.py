@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from sqlalchemy import select
 
 from service.api import require_actor, require_admin
+from service.api.blueprint import Blueprint
 from service.api.schemas import ErrorSchema, InstancePage, PageArgs
 from service.errors import not_found
 from service.extensions import db
