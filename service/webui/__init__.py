@@ -11,10 +11,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, format_datetime
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from markupsafe import escape
 from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Request
 
 from service.errors import ApiError, set_page_renderer
 
@@ -122,8 +124,19 @@ def _nav_links() -> list[dict[str, Any]]:
     return [link for link in links if link["visible"] is None or link["visible"](actor)]
 
 
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, without building the cookie signer for a request that sends no
+    session cookie (every API call with a token): the answer is the same empty session."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_web(app: Flask) -> None:
     """Attach the page machinery and register every page blueprint."""
+    app.session_interface = _SessionInterface()
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
