@@ -9,7 +9,9 @@ process group is always killed when the `Server` context exits.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import importlib.util
+import json
 import os
 import signal
 import socket
@@ -23,6 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -424,17 +427,13 @@ class KeepAliveClient:
     CPU per request, this about 0.3 ms, so the figures are about the server rather than the client."""
 
     def __init__(self, base: str, timeout: float = 30.0) -> None:
-        import http.client
-        from urllib.parse import urlsplit
-
         parts = urlsplit(base)
-        self._http = http.client
         self.host, self.port, self.timeout = parts.hostname or "127.0.0.1", parts.port or 80, timeout
         self._conn: Any = None
 
     def _connection(self) -> Any:
         if self._conn is None:
-            self._conn = self._http.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         return self._conn
 
     def close(self) -> None:
@@ -446,8 +445,6 @@ class KeepAliveClient:
                 ) -> tuple[int, Any]:
         """(status, decoded JSON or None). A request on a connection the server has just closed is sent
         again once on a new one (only a connection that had served a request before)."""
-        import json
-
         data = json.dumps(body).encode() if body is not None else None
         head = {"Content-Type": "application/json", **(headers or {})} if data is not None else dict(headers or {})
         for attempt in (1, 2):
@@ -457,7 +454,7 @@ class KeepAliveClient:
                 conn.request(method, path, body=data, headers=head)
                 response = conn.getresponse()
                 raw = response.read()
-            except (self._http.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
                 self.close()
                 if attempt == 1 and reused:
                     continue

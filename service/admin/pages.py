@@ -23,7 +23,7 @@ from service.org.models import User
 from service.pack import ROLES
 from service.runtime import pack
 from service.transaction import transactional
-from service.webui import error_message, is_english, localized, render_error
+from service.webui import error_message, flash_outcome, is_english, localized, render_error
 from service.webui.session import admin_required, current_page_actor
 
 from . import operations, queries
@@ -147,14 +147,7 @@ def user_page(user_id: int) -> str:
 
 
 def _user_action(user_id: int, action: Callable[[], Any], done: str) -> Response:
-    try:
-        transactional(action)()
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
-        flash(_problem_text(exc), "error")
-    else:
-        flash(done, "success")
+    flash_outcome(action, done, describe=_problem_text)
     return redirect(url_for(".user_page", user_id=user_id))
 
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, exists, or_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import defer, raiseload
 
 from service.auth.actor import Actor
 from service.extensions import db
-from service.instances.access import task_offered_to, visible_units
-from service.instances.models import CaseCopy, HumanTask, Instance
+from service.instances.access import visible_instances_condition, visible_units
+from service.instances.models import HumanTask, Instance
 from service.org.models import OrgUnit
 from service.runtime import engine, load_spec
 
@@ -102,26 +102,8 @@ def _restored_data(instance: Instance, state: str | None) -> dict[str, Any]:
         return {}
 
 
-def visible_condition(actor: Actor) -> Any:
-    """The rule of service.instances.access.visible_instances_condition (keep the two in step), written so
-    that lists over many cases stay fast: the task and copy terms are correlated EXISTS, looked up by case
-    id for the rows the unit terms did not already admit, instead of IN over a scan of every task."""
-    if actor.is_admin:
-        return true()
-    terms: list[Any] = []
-    units = visible_units(actor)
-    if units:
-        terms.append(Instance.subject_unit.in_(sorted(units)))
-    if actor.person_id:
-        terms.append(and_(Instance.subject_kind == "person", Instance.subject == actor.person_id))
-    terms.append(exists().where(HumanTask.instance_id == Instance.id,
-                                or_(task_offered_to(actor), HumanTask.completed_by == actor.user_id)))
-    terms.append(exists().where(CaseCopy.instance_id == Instance.id, CaseCopy.user_id == actor.user_id))
-    return or_(*terms)
-
-
 def visible_subset(actor: Actor, instances: list[Instance]) -> list[Instance]:
-    """The instances the actor may see (visible_condition): the cases of their units and their own are
+    """The instances the actor may see (visible_instances_condition): the cases of their units and their own are
     decided here; only the others are asked of the database, by id."""
     if actor.is_admin:
         return instances
@@ -130,7 +112,7 @@ def visible_subset(actor: Actor, instances: list[Instance]) -> list[Instance]:
                or (i.subject_kind == "person" and actor.person_id is not None and i.subject == actor.person_id)}
     rest = [i.id for i in instances if i.id not in decided]
     if rest:
-        decided |= set(db.session.scalars(select(Instance.id).where(Instance.id.in_(rest), visible_condition(actor))))
+        decided |= set(db.session.scalars(select(Instance.id).where(Instance.id.in_(rest), visible_instances_condition(actor, correlated=True))))
     return [i for i in instances if i.id in decided]
 
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from service.errors import ApiError
 from service.transaction import transactional
-from service.webui import error_message, render_error
+from service.webui import error_message, flash_outcome, render_error
 from service.webui.session import current_page_actor, login_required
 
 from . import actions
@@ -36,16 +36,14 @@ def _field(name: str) -> str:
 
 def _run(task_id: str, action: Callable[..., Any], done: str, *args: Any) -> Response:
     """403/404 render an error page; a refused or invalid request is explained on the task page."""
-    try:
-        transactional(action)(current_page_actor(), *args)
-    except ApiError as exc:
-        if exc.status in (403, 404):
-            raise
-        details = "；".join(str(d.get("message")) for d in exc.details if isinstance(d, dict) and d.get("message"))
-        flash(f"{error_message(exc)} {details}".strip(), "error")
-    else:
-        flash(done, "success")
+    actor = current_page_actor()
+    flash_outcome(lambda: action(actor, *args), done, describe=_with_details, reraise=(403, 404))
     return redirect(url_for("inbox_pages.task", task_id=task_id))
+
+
+def _with_details(exc: ApiError) -> str:
+    details = "；".join(str(d.get("message")) for d in exc.details if isinstance(d, dict) and d.get("message"))
+    return f"{error_message(exc)} {details}".strip()
 
 
 @bp.post("/tasks/<task_id>/transfer")

@@ -16,7 +16,7 @@ from service.errors import ApiError
 from service.instances import operations
 from service.instances.views import usernames
 from service.transaction import transactional
-from service.webui import error_message, render_error
+from service.webui import error_message, flash_outcome, render_error
 from service.webui.session import current_page_actor, login_required
 
 from . import drafts, queries
@@ -95,14 +95,8 @@ def status_text(status: str) -> str:
 
 
 def _claim_action(task_id: str, action: Any, done: str) -> Response:
-    try:
-        transactional(action)(current_page_actor(), task_id)
-    except ApiError as exc:
-        if exc.status == 404:
-            raise
-        flash(error_message(exc), "error")
-    else:
-        flash(done, "success")
+    actor = current_page_actor()
+    flash_outcome(lambda: action(actor, task_id), done)
     return redirect(url_for(".task", task_id=task_id))
 
 

@@ -139,8 +139,10 @@ def can_view(actor: Actor, instance: Instance) -> bool:
     return bool(copied)
 
 
-def visible_instances_condition(actor: Actor):  # type: ignore[no-untyped-def]
-    """SQL condition for lists: the cases this actor may see."""
+def visible_instances_condition(actor: Actor, *, correlated: bool = False):  # type: ignore[no-untyped-def]
+    """SQL condition for lists: the cases this actor may see. The task and copy terms are `IN` over the
+    actor's tasks and copies, or with `correlated` an EXISTS looked up by case id for the rows the unit
+    terms did not already admit: faster where the list is narrowed first (search, a campaign's cases)."""
     if actor.is_admin:
         return Instance.id.isnot(None)
     conditions = []
@@ -149,7 +151,12 @@ def visible_instances_condition(actor: Actor):  # type: ignore[no-untyped-def]
         conditions.append(Instance.subject_unit.in_(sorted(units)))
     if actor.person_id:
         conditions.append(and_(Instance.subject_kind == "person", Instance.subject == actor.person_id))
-    conditions.append(Instance.id.in_(select(HumanTask.instance_id).where(
-        or_(task_offered_to(actor), HumanTask.completed_by == actor.user_id))))
-    conditions.append(Instance.id.in_(select(CaseCopy.instance_id).where(CaseCopy.user_id == actor.user_id)))
+    handled = or_(task_offered_to(actor), HumanTask.completed_by == actor.user_id)
+    copied = CaseCopy.user_id == actor.user_id
+    if correlated:
+        conditions.append(exists().where(HumanTask.instance_id == Instance.id, handled))
+        conditions.append(exists().where(CaseCopy.instance_id == Instance.id, copied))
+    else:
+        conditions.append(Instance.id.in_(select(HumanTask.instance_id).where(handled)))
+        conditions.append(Instance.id.in_(select(CaseCopy.instance_id).where(copied)))
     return or_(*conditions)

@@ -147,7 +147,7 @@ def _task_and_instance(task_id: str) -> tuple[HumanTask, Instance] | None:
     return found
 
 
-# the statements of every step, built once (building and keying a statement costs more than running it)
+# the statements of every step, built once: a request does not build and key them again
 _TASK_AND_INSTANCE = (
     select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
     .where(HumanTask.instance_id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
@@ -349,29 +349,27 @@ def _advance(instance: Instance, case: Case, actor: Actor | None, step: Callable
     `fresh`: the instance is new in this transaction and has no task rows yet. `before_writes`: the
     caller's own first writes (its audit entry, a new case's row), run after the engine step, whether it
     failed or not, so that on SQLite the write lock is taken after the step's computing, not before it."""
+    failure: ScriptFailure | None = None
     try:
         step()
-    except ScriptFailure as failure:
-        if before_writes is not None:
-            before_writes()
+    except ScriptFailure as exc:
+        failure = exc
+    if before_writes is not None:
+        before_writes()
+    if failure is not None:
         instance.status = "error"
         instance.error = failure.as_dict()
         audit.record("instance_error", actor_id=actor.user_id if actor else None, instance_id=instance.id,
                      **failure.as_dict())
-    else:
-        if before_writes is not None:
-            before_writes()
-        if instance.status == "error":
-            instance.status, instance.error = "running", None
+    elif instance.status == "error":
+        instance.status, instance.error = "running", None
     _persist(instance, case, hops, fresh=fresh)
 
 
 def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) -> None:
     now = clock.now()
     views = case.ready_human_tasks() if instance.status in ("running", "error") else []
-    if not fresh and any(isinstance(obj, HumanTask) for obj in db.session.new):
-        db.session.flush()  # pending task rows first, so the query below sees them
-    with db.session.no_autoflush:  # then one flush for the whole step, not one per query
+    with db.session.no_autoflush:  # one write for the whole step (write_rows below), not one per query
         _sync_tasks(instance, views, now, fresh=fresh)
         _sync_message_waits(instance, case.waiting_messages() if instance.status == "running" else set())
     outgoing = case.outgoing_messages()  # read (and drained) before saving, or they would be sent again
@@ -398,9 +396,10 @@ def _persist(instance: Instance, case: Case, hops: int, *, fresh: bool = False) 
 
 
 def _sync_tasks(instance: Instance, views: list, now: Any, *, fresh: bool = False) -> None:
-    known = None if fresh else ready_rows_known(instance.id)  # read with the task, or left by a step
-    open_rows = {} if fresh else {row.engine_task_id: row for row in (
-        known if known is not None else db.session.scalars(_OPEN_TASKS, {"instance_id": instance.id}))}
+    rows = [] if fresh else ready_rows_known(instance.id)  # read with the task, or left by an earlier step
+    if rows is None:
+        rows = db.session.scalars(_OPEN_TASKS, {"instance_id": instance.id}).all()
+    open_rows = {row.engine_task_id: row for row in rows}
     current = {view.id for view in views}
     for engine_id, row in open_rows.items():
         if engine_id not in current and row.status == "ready":

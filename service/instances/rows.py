@@ -10,6 +10,7 @@ Objects of other classes, and changes made after this call, are flushed by the O
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from sqlalchemy import bindparam, inspect, update
@@ -46,14 +47,21 @@ class _Plan:
         return statement
 
 
-_PLANS: dict[type, _Plan] = {}
-
-
+@cache
 def _plan(cls: type) -> _Plan:
-    plan = _PLANS.get(cls)
-    if plan is None:
-        plan = _PLANS[cls] = _Plan(cls)
-    return plan
+    return _Plan(cls)
+
+
+def _row(plan: _Plan, obj: Any) -> dict[str, Any]:
+    """The new object's column values, every column set first (a default or None), so that nothing is
+    left to load once it is persistent; a versioned class starts at the ORM's first version, 1."""
+    values = inspect(obj).dict
+    for key in plan.columns:
+        if key not in values:
+            setattr(obj, key, plan.defaults.get(key))
+    if plan.version is not None and values[plan.version] is None:
+        values[plan.version] = 1
+    return {column.key: values[key] for key, column in plan.columns.items()}
 
 
 def write_rows(*classes: type) -> None:
@@ -71,15 +79,10 @@ def insert_one(obj: Any) -> None:
     """INSERT one new object now (its generated primary key is set) and make it persistent and clean."""
     session = db.session()
     plan = _plan(type(obj))
-    values = inspect(obj).dict
-    for key in plan.columns:
-        if key not in values:
-            setattr(obj, key, plan.defaults.get(key))
-    if plan.version is not None and values[plan.version] is None:
-        values[plan.version] = 1  # the ORM's first version number
-    row = {column.key: values[key] for key, column in plan.columns.items()
-           if not (column.primary_key and values[key] is None)}
+    row = {name: value for name, value in _row(plan, obj).items()
+           if not (value is None and plan.table.c[name].primary_key)}  # the database generates it
     result = session.connection().execute(plan.insert, row)
+    values = inspect(obj).dict
     for key, value in zip(plan.primary_key, result.inserted_primary_key, strict=True):
         values[key] = value
     _make_persistent(session, [obj])
@@ -101,14 +104,7 @@ def _insert(session: Any, objects: list[Any]) -> None:
     connection = session.connection()
     for cls, group in by_class.items():
         plan = _plan(cls)
-        rows = []
-        for obj in group:
-            values = inspect(obj).dict
-            for key in plan.columns:
-                if key not in values:
-                    setattr(obj, key, plan.defaults.get(key))  # every column set: nothing left to load
-            rows.append({column.key: values[key] for key, column in plan.columns.items()})
-        connection.execute(plan.insert, rows)
+        connection.execute(plan.insert, [_row(plan, obj) for obj in group])
         _make_persistent(session, group)
 
 
@@ -116,22 +112,19 @@ def _update(session: Any, obj: Any) -> None:
     plan = _plan(type(obj))
     state = inspect(obj)
     keys = [key for key in state.committed_state if key in plan.columns and key != plan.version]
-    if not keys:
-        if not state.committed_state:
-            state._commit_all(state.dict, session.identity_map)  # marked dirty, nothing changed
-        return
-    params = {f"v_{key}": state.dict[key] for key in keys}
-    params.update({f"k_{key}": state.dict[key] for key in plan.primary_key})
-    if plan.version is not None:
-        current = state.committed_state.get(plan.version, state.dict[plan.version])
-        params[f"k_{plan.version}"] = current
-        params[f"v_{plan.version}"] = current + 1
-        keys.append(plan.version)
-        state.dict[plan.version] = current + 1
-    result = session.connection().execute(plan.update(tuple(keys)), params)
-    if result.rowcount != 1:
-        raise StaleDataError(f"{plan.table.name} row changed or deleted by another transaction")
-    for key in keys:
-        set_committed_value(obj, key, state.dict[key])
+    if keys:
+        params = {f"v_{key}": state.dict[key] for key in keys}
+        params.update({f"k_{key}": state.dict[key] for key in plan.primary_key})
+        if plan.version is not None:
+            current = state.committed_state.get(plan.version, state.dict[plan.version])
+            params[f"k_{plan.version}"], params[f"v_{plan.version}"] = current, current + 1
+            keys.append(plan.version)
+            state.dict[plan.version] = current + 1
+        result = session.connection().execute(plan.update(tuple(keys)), params)
+        if result.rowcount != 1:
+            raise StaleDataError(f"{plan.table.name} row changed or deleted by another transaction")
+        for key in keys:
+            set_committed_value(obj, key, state.dict[key])
+        session._register_altered([state])  # as the flush does: a savepoint's rollback expires it again
     if not state.committed_state:  # nothing else changed (no relationship): clean, so the flush skips it
         state._commit_all(state.dict, session.identity_map)

@@ -65,9 +65,11 @@ def task_views(tasks: Sequence[HumanTask]) -> list[dict[str, Any]]:
 
 def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
     # a case stepped in this transaction knows its ready rows (identity-mapped: later changes show)
-    known = db.session.info.get(_READY_ROWS, {})
-    ready: dict[int, list[HumanTask]] = {i.id: [t for t in known[i.id] if t.status == "ready"]
-                                         for i in instances if i.id in known}
+    ready: dict[int, list[HumanTask]] = {}
+    for i in instances:
+        known = ready_rows_known(i.id)
+        if known is not None:
+            ready[i.id] = [t for t in known if t.status == "ready"]
     ids = [i.id for i in instances if i.id not in ready]
     if ids:
         for task in db.session.scalars(select(HumanTask).where(HumanTask.instance_id.in_(ids),

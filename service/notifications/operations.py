@@ -30,19 +30,15 @@ def notify(user_ids: Iterable[int | None], kind: str, text: str, *, instance_id:
     db.session.connection().execute(insert(Notification), [
         {"user_id": u, "kind": kind, "instance_id": instance_id, "task_id": task_id, "text": text[:500],
          "created_at": now} for u in wanted])
-    if mail.enabled():
-        for address in db.session.scalars(select(User.email).where(User.id.in_(wanted), User.email.isnot(None))):
-            mail.queue(address, SUBJECTS.get(kind, kind), text)
+    _mail(wanted, kind, text)
     return len(wanted)
 
 
-def role_holders(role: str | None, unit: str | None) -> list[int]:
-    """Users holding `role` at org unit `unit`: one query."""
-    if not role or not unit:
-        return []
-    return list(db.session.scalars(
-        select(RoleAssignment.user_id).join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
-        .where(RoleAssignment.role == role, OrgUnit.code == unit)))
+def _mail(user_ids: list[int], kind: str, text: str) -> None:
+    """The same message by e-mail to those of the users who have an address (when mail is configured)."""
+    if user_ids and mail.enabled():
+        for address in db.session.scalars(select(User.email).where(User.id.in_(user_ids), User.email.isnot(None))):
+            mail.queue(address, SUBJECTS.get(kind, kind), text)
 
 
 def admins() -> list[int]:
@@ -55,22 +51,22 @@ def notify_task_offered(task: Any, text: str, kind: str = "new_task") -> int:
         users = [task.delegated_to or task.claimed_by or task.assigned_user_id]
     elif task.lane_role == "admin":
         users = admins()
-    elif not mail.enabled():
-        return _notify_role_holders(task.lane_role, task.scope_unit, kind, text, task.instance_id, task.id)
     else:
-        users = role_holders(task.lane_role, task.scope_unit)
+        return _notify_role_holders(task.lane_role, task.scope_unit, kind, text, task.instance_id, task.id)
     return notify(users, kind, text, instance_id=task.instance_id, task_id=task.id)
 
 
 def _notify_role_holders(role: str | None, unit: str | None, kind: str, text: str, instance_id: int | None,
                          task_id: str | None) -> int:
-    """notify(role_holders(role, unit), ...) as one INSERT ... SELECT (the hot path of every step)."""
+    """notify() for the users holding `role` at org unit `unit`, as one INSERT ... SELECT (every step's hot path)."""
     if not role or not unit:
         return 0
     result = db.session.connection().execute(_NOTIFY_ROLE_HOLDERS, {
         "role": role, "unit": unit, "kind": kind, "instance_id": instance_id, "task_id": task_id,
         "text": text[:500], "created_at": clock.now()})
-    return len(result.all())  # rows returned, not rowcount: psycopg's INSERT ... SELECT reports -1
+    users = list(result.scalars())  # the rows returned, not rowcount: psycopg's INSERT ... SELECT reports -1
+    _mail(users, kind, text)
+    return len(users)
 
 
 _NOTIFY_ROLE_HOLDERS = insert(Notification).from_select(
@@ -80,7 +76,7 @@ _NOTIFY_ROLE_HOLDERS = insert(Notification).from_select(
            bindparam("created_at", type_=UTCDateTime))
     .join(OrgUnit, OrgUnit.id == RoleAssignment.org_unit_id)
     .where(RoleAssignment.role == bindparam("role"), OrgUnit.code == bindparam("unit"))  # unique per user
-).returning(Notification.id)
+).returning(Notification.user_id)
 
 
 def notifications_for(user_id: int, *, unread: bool | None = None, limit: int = 50,

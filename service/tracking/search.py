@@ -21,11 +21,11 @@ from sqlalchemy.orm import defer
 
 from service import audit, clock
 from service.auth.actor import Actor
-from service.campaigns.board import case_data, visible_condition
+from service.campaigns.board import case_data
 from service.documents.masking import mask_id_number, mask_phone
 from service.errors import ApiError, not_found
 from service.extensions import db
-from service.instances.access import org_graph
+from service.instances.access import org_graph, visible_instances_condition
 from service.instances.models import INSTANCE_STATUSES, HumanTask, Instance
 from service.org.models import OrgUnit, Person
 from service.runtime import definition
@@ -208,7 +208,7 @@ def _start_of(day: date) -> datetime:
 
 
 def conditions(actor: Actor, query: SearchQuery) -> list[Any]:
-    found: list[Any] = [visible_condition(actor)]
+    found: list[Any] = [visible_instances_condition(actor, correlated=True)]
     if query.name:
         found.append(or_(
             Instance.subject.in_(select(Person.id).where(Person.name.contains(query.name, autoescape=True))),

@@ -7,10 +7,11 @@ the same value that check compares with."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Flask, Response, current_app, flash, render_template, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_babel import Babel, format_datetime
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -61,6 +62,22 @@ def error_message(exc: ApiError) -> str:
         return localized(exc.message)
     zh, en = MESSAGES.get(exc.code, (exc.code, exc.code))
     return en if is_english() else zh
+
+
+def flash_outcome(action: Callable[[], Any], done: str, *, describe: Callable[[ApiError], str] = error_message,
+                  reraise: tuple[int, ...] = (404,)) -> None:
+    """A page's button: run `action` as one transaction and flash `done`, or the refusal as `describe`
+    words it. A refusal with a status in `reraise` propagates instead (the page's error page)."""
+    from service.transaction import transactional
+
+    try:
+        transactional(action)()
+    except ApiError as exc:
+        if exc.status in reraise:
+            raise
+        flash(describe(exc), "error")
+    else:
+        flash(done, "success")
 
 
 def render_error(status: int, message: str) -> tuple[str, int]:

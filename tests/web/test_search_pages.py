@@ -184,8 +184,7 @@ def test_saved_searches_belong_to_their_user(client, cases):
 
 
 def test_the_fast_visibility_rule_matches_the_access_rule(client, cases, make_user):
-    """service.campaigns.board.visible_condition restates visible_instances_condition for speed: the same cases."""
-    from service.campaigns.board import visible_condition
+    """The correlated form of visible_instances_condition (search, campaign boards) admits the same cases."""
     from service.instances.access import visible_instances_condition
     from service.instances.models import CaseCopy, Instance
 
@@ -195,7 +194,7 @@ def test_the_fast_visibility_rule_matches_the_access_rule(client, cases, make_us
     for username in ("admin", "tzz_sec", "coun2301", "coun2302", "sec2401", "rev_wang", "u2023010101", "copied"):
         who = actor(username)
         with client.application.test_request_context():
-            fast = set(db.session.scalars(select(Instance.id).where(visible_condition(who))))
+            fast = set(db.session.scalars(select(Instance.id).where(visible_instances_condition(who, correlated=True))))
             rule = set(db.session.scalars(select(Instance.id).where(visible_instances_condition(who))))
         assert fast == rule, username
         assert fast, username
