@@ -13,11 +13,13 @@ import http.client
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -278,17 +280,16 @@ class Server:
     @property
     def description(self) -> str:
         if self.kind == "gunicorn":
-            return f"gunicorn, {self.workers} sync worker(s)" + (f" x {self.threads} threads" if self.threads > 1 else "")
+            kind = f"gthread worker(s) x {self.threads} threads" if self.threads > 1 else "sync worker(s)"
+            return f"gunicorn (service/gunicorn_conf.py), {self.workers} {kind}"
         return "flask run (werkzeug, threaded)"
 
     def command(self) -> list[str]:
         bindir = Path(sys.executable).parent
-        if self.kind == "gunicorn":
-            cmd = [sys.executable, "-m", "gunicorn", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
-                   "--log-level", "warning", "--timeout", "60"]
-            if self.threads > 1:
-                cmd += ["--threads", str(self.threads)]
-            return [*cmd, "service:create_app()"]
+        if self.kind == "gunicorn":  # the production config (service/gunicorn_conf.py); the options below win
+            return [sys.executable, "-m", "gunicorn", "-c", "python:service.gunicorn_conf", "-w", str(self.workers),
+                    "--threads", str(self.threads), "-b", f"127.0.0.1:{self.port}", "--log-level", "warning",
+                    "--timeout", "60", "--max-requests", "0", "service:create_app()"]
         flask = bindir / "flask"
         head = [str(flask)] if flask.exists() else [sys.executable, "-m", "flask"]
         return [*head, "--app", "service", "run", "--host", "127.0.0.1", "--port", str(self.port),
@@ -300,6 +301,9 @@ class Server:
             "DATABASE_URL": self.database_url, "SECRET_KEY": SECRET_KEY, "BPMN_DIR": str(BPMN_DIR),
             "FORMS_DIR": str(FORMS_DIR), "PASSWORD_HASH_METHOD": HASH_METHOD, "PYTHONUNBUFFERED": "1",
         })
+        env["GUNICORN_THREADS"] = str(self.threads)  # 1: the sync worker (service/gunicorn_conf.py)
+        self._metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")  # the workers' shared metric files
+        env["PROMETHEUS_MULTIPROC_DIR"] = self._metrics_dir
         env.update(self.extra_env)
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
@@ -343,6 +347,7 @@ class Server:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
         self.proc = None
+        shutil.rmtree(getattr(self, "_metrics_dir", ""), ignore_errors=True)
         with contextlib.suppress(Exception):
             self._log.close()
         if exc and exc[0] is None and not self.keep_log:
