@@ -6,8 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, current_app
+from sqlalchemy import select
 
 from .engine import Engine, LoadedSpec
+from .extensions import db
 from .modeler.models import ProcessVersion
 from .pack import ProcessDefinition, discover
 
@@ -35,14 +37,32 @@ def script_functions(key: str) -> dict[str, Callable[..., Any]]:
 
 
 def load_spec(version: ProcessVersion) -> LoadedSpec:
-    key = version.model.key
-    return engine().load(version.id, lambda: version.spec_json, script_functions(key))
+    return load_spec_of(version.id, version.model.key)
 
 
-def version_forms(version: ProcessVersion) -> dict[str, Any]:
+def load_spec_of(version_id: int, key: str) -> LoadedSpec:
+    """The parsed spec of a version by its id: the spec is read from the database only on a cache miss."""
+    def read() -> str:
+        return db.session.scalar(select(ProcessVersion.spec_json).where(ProcessVersion.id == version_id))
+
+    return engine().load(version_id, read, script_functions(key))
+
+
+def version_forms(version_id: int) -> dict[str, Any]:
     """A version's form snapshot; versions are immutable, so it is cached by id (per app)."""
     cache: dict[int, dict[str, Any]] = current_app.extensions.setdefault("forms_cache", {})
-    forms = cache.get(version.id)
+    forms = cache.get(version_id)
     if forms is None:
-        forms = cache[version.id] = dict(version.forms or {})
+        forms = cache[version_id] = dict(
+            db.session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id)) or {})
     return forms
+
+
+def version_number(version_id: int) -> int:
+    """A version's number (immutable, so cached by id per app): a case's answer needs no version row."""
+    cache: dict[int, int] = current_app.extensions.setdefault("version_numbers", {})
+    number = cache.get(version_id)
+    if number is None:
+        number = cache[version_id] = db.session.scalar(
+            select(ProcessVersion.number).where(ProcessVersion.id == version_id))
+    return number

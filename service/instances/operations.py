@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select
+from sqlalchemy.orm import lazyload
 
 from service import audit, clock
 from service.auth.actor import Actor
@@ -21,7 +22,7 @@ from service.notifications.operations import notify_task_offered
 from service.ops.metrics import task_completed as task_completed_metric
 from service.org.models import User
 from service.pack import ROLES
-from service.runtime import definition, engine, load_spec, version_forms
+from service.runtime import definition, engine, load_spec, load_spec_of, version_forms
 
 from .access import acting_for, can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
@@ -43,7 +44,7 @@ def get_instance_for(actor: Actor, instance_id: int) -> Instance:
 
 
 def restore_case(instance: Instance) -> Case:
-    return engine().restore(load_spec(instance.version), instance.state)
+    return engine().restore(load_spec_of(instance.version_id, instance.process_key), instance.state)
 
 
 def policies_for(key: str) -> dict[str, Any]:
@@ -153,6 +154,8 @@ _TASK_AND_INSTANCE = (
     .where(HumanTask.instance_id == select(HumanTask.instance_id).where(HumanTask.id == bindparam("task_id"))
            .scalar_subquery(),
            or_(HumanTask.id == bindparam("task_id"), HumanTask.status == "ready"))
+    # the case's version row is not needed: its spec, forms and number are cached by version id
+    .options(lazyload(Instance.version))
     .execution_options(populate_existing=True))
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
 _USER_OF_PERSON = select(User.id).where(User.person_id == bindparam("person_id"))
@@ -188,11 +191,11 @@ def _actionable(actor: Actor, task_id: str, pair: tuple[HumanTask, Instance] | N
 
 
 def form_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None:
-    return version_forms(instance.version).get(task.form_schema) if task.form_schema else None
+    return version_forms(instance.version_id).get(task.form_schema) if task.form_schema else None
 
 
 def form_ui_schema(instance: Instance, task: HumanTask) -> dict[str, Any] | None:
-    return version_forms(instance.version).get(task.form_ui_schema) if task.form_ui_schema else None
+    return version_forms(instance.version_id).get(task.form_ui_schema) if task.form_ui_schema else None
 
 
 def complete_task(actor: Actor, task_id: str, data: dict[str, Any], *,

@@ -12,6 +12,7 @@ from service.audit import AuditEvent
 from service.auth.actor import Actor
 from service.extensions import db
 from service.org.models import User
+from service.runtime import version_number
 
 from .models import HumanTask, Instance
 
@@ -78,7 +79,7 @@ def instance_views(instances: Sequence[Instance]) -> list[dict[str, Any]]:
             ready.setdefault(task.instance_id, []).append(task)
     names = usernames(u for tasks in ready.values() for t in tasks for u in (t.claimed_by, t.delegated_to))
     return [{
-        "id": i.id, "process": i.process_key, "version": i.version.number, "subject": i.subject,
+        "id": i.id, "process": i.process_key, "version": version_number(i.version_id), "subject": i.subject,
         "subject_kind": i.subject_kind, "subject_unit": i.subject_unit, "status": i.status, "outcome": i.outcome,
         "milestone": i.milestone, "ready_tasks": [task_view(t, names) for t in ready.get(i.id, [])],
         "error": i.error, "next_timer_at": i.next_timer_at, "started_at": i.started_at, "updated_at": i.updated_at,
