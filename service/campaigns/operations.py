@@ -27,7 +27,7 @@ from service.instances.models import HumanTask, Instance
 from service.instances.operations import complete_task, policies_for, restore_case, start_instance
 from service.instances.subjects import unit_subjects
 from service.instances.views import usernames
-from service.modeler.operations import latest_version
+from service.modeler.operations import current_version
 from service.org.models import OrgUnit, RoleAssignment, User
 from service.runtime import definition
 
@@ -100,7 +100,7 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
     if found is None or found.subject_kind != "org_unit":
         raise ApiError(422, "validation_failed", details=[
             {"field": "process", "message": f"流程 {process} 不能按组织批量发起 / {process} is not an org-unit process"}])
-    if latest_version(process) is None:
+    if current_version(process) is None:
         raise ApiError(404, "not_found", f"流程 {process} 未部署 / process {process} is not deployed")
     now = clock.now()
     today = now.date()
@@ -150,7 +150,7 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
     db.session.add(campaign)
     db.session.flush()
     instances = []
-    version = latest_version(process)
+    version = current_version(process)
     subjects = unit_subjects(eligible)
     for unit in eligible:
         extra: dict[str, Any] = {"year": year, "deadline": deadline.isoformat(), "campaign_id": campaign.id}

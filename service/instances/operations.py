@@ -17,12 +17,12 @@ from service.engine import Case, MessageNotAccepted, ScriptFailure, TaskNotReady
 from service.errors import ApiError, forbidden, not_found
 from service.extensions import db
 from service.modeler.models import ProcessModel, ProcessVersion
-from service.modeler.operations import latest_version
+from service.modeler.operations import VersionRef, current_version
 from service.notifications.operations import notify_task_offered
 from service.ops.metrics import task_completed as task_completed_metric
 from service.org.models import User
 from service.pack import ROLES
-from service.runtime import definition, engine, load_spec, load_spec_of, version_forms
+from service.runtime import definition, engine, load_spec_of, version_forms
 
 from .access import acting_for, can_view, may_act, org_graph
 from .models import HumanTask, Instance, MessageWait, Policy
@@ -50,8 +50,8 @@ def restore_case(instance: Instance) -> Case:
 def policies_for(key: str) -> dict[str, Any]:
     found = definition(key)
     values = dict(found.policies) if found else {}
-    for row in db.session.scalars(_POLICIES, {"key": key}):
-        values[row.key] = row.value.get("value")
+    for name, value in db.session.execute(_POLICIES, {"key": key}):
+        values[name] = value.get("value")
     return values
 
 
@@ -86,13 +86,15 @@ def _check_data_keys(data: dict[str, Any], key: str) -> None:
 
 
 def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[str, Any] | None = None,
-                   *, extra: dict[str, Any] | None = None, version: ProcessVersion | None = None,
+                   *, extra: dict[str, Any] | None = None, version: ProcessVersion | VersionRef | None = None,
                    policies: dict[str, Any] | None = None, campaign_id: int | None = None,
                    subject: Subject | None = None) -> Instance:
     """Start a case of the latest version of `key` about `subject_id`. `actor` None: the system
     (a timer, a campaign or another case's effect) starts it. A caller starting many cases in one
     transaction (a campaign) passes the `version`, `policies` and `subject`s it read in bulk."""
-    version = version or latest_version(key)
+    if isinstance(version, ProcessVersion):
+        version = VersionRef.of(version)
+    version = version or current_version(key)
     if version is None:
         raise ApiError(404, "not_found", f"流程 {key} 未部署 / process {key} is not deployed")
     data = dict(data or {})
@@ -103,7 +105,7 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
         if problems:
             raise ApiError(422, "validation_failed", details=problems)
     if subject is None or subject.id != subject_id:
-        subject = resolve_subject(version.model.subject_kind, subject_id)
+        subject = resolve_subject(version.subject_kind, subject_id)
     if actor is not None:
         _check_start_allowed(actor, key, subject, {**(found.start_defaults if found else {}), **data, **(extra or {})})
     initial: dict[str, Any] = dict(found.start_defaults) if found else {}
@@ -115,11 +117,11 @@ def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[st
     initial.update({"subject": subject.id, "subject_unit": subject.unit, "process": key,
                     "policies": copy.deepcopy(policies) if policies is not None else policies_for(key)})
     now = clock.now()
-    case = engine().start(load_spec(version), initial)
+    case = engine().start(load_spec_of(version.id, key), initial)
     instance = Instance(
-        version_id=version.id, version=version, process_key=key, subject_kind=subject.kind, subject=subject.id,
+        version_id=version.id, process_key=key, subject_kind=subject.kind, subject=subject.id,
         subject_unit=subject.unit, status="running", state="", started_by=actor.user_id if actor else None,
-        started_at=now, updated_at=now, summary={"title": version.model.name}, campaign_id=campaign_id,
+        started_at=now, updated_at=now, summary={"title": version.name}, campaign_id=campaign_id,
     )
 
     def inserted() -> None:  # after the engine has run: the write transaction starts as late as it can
@@ -159,7 +161,7 @@ _TASK_AND_INSTANCE = (
     .execution_options(populate_existing=True))
 _OPEN_TASKS = select(HumanTask).where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.status == "ready")
 _USER_OF_PERSON = select(User.id).where(User.person_id == bindparam("person_id"))
-_POLICIES = select(Policy).where(Policy.process_key == bindparam("key"))
+_POLICIES = select(Policy.key, Policy.value).where(Policy.process_key == bindparam("key"))
 
 
 def get_task_for(actor: Actor, task_id: str) -> HumanTask:
@@ -517,7 +519,7 @@ def _apply_effects(instance: Instance, data: dict[str, Any]) -> None:
 def apply_effect(instance: Instance, effect: dict[str, Any]) -> None:
     kind = effect.get("kind")
     if kind == "start_process":
-        if latest_version(effect["process"]) is None:
+        if current_version(effect["process"]) is None:
             # a pack may ask for a process nobody has deployed (yet): record that, do not fail the step
             audit.record("effect_skipped", actor_id=None, instance_id=instance.id, kind=kind,
                          process=effect["process"], subject=effect.get("subject"), reason="not_deployed")
