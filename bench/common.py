@@ -265,7 +265,8 @@ class Server:
     """`with Server(url, workers=2) as server: server.base` — the service on 127.0.0.1:<free port>."""
 
     def __init__(self, database_url: str, *, workers: int = 2, threads: int = 1, kind: str | None = None,
-                 log_path: str | None = None, extra_env: dict[str, str] | None = None):
+                 log_path: str | None = None, extra_env: dict[str, str] | None = None,
+                 prefix: Sequence[str] = (), start_timeout: float = START_TIMEOUT, stop_timeout: float = 10.0):
         self.database_url = database_url
         self.workers = workers
         self.threads = threads
@@ -275,6 +276,8 @@ class Server:
         self.log_path = log_path or f"/tmp/bench-server-{os.getpid()}-{self.port}.log"
         self.extra_env = extra_env or {}
         self.keep_log = False
+        self.prefix = list(prefix)  # e.g. valgrind and its options (bench/instructions.py)
+        self.start_timeout, self.stop_timeout = start_timeout, stop_timeout
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -308,7 +311,7 @@ class Server:
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
         self._log = log
-        self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen([*self.prefix, *self.command()], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                      start_new_session=True, preexec_fn=_die_with_parent)
         try:
             self._wait_ready()
@@ -319,7 +322,7 @@ class Server:
         return self
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + self.start_timeout
         probe = f"{self.base}/api/v1/me"  # 401 without a token: the app answers
         while time.monotonic() < deadline:
             assert self.proc is not None
@@ -333,7 +336,7 @@ class Server:
                 return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
-        raise RuntimeError(f"server did not answer within {START_TIMEOUT:.0f}s; see {self.log_path}")
+        raise RuntimeError(f"server did not answer within {self.start_timeout:.0f}s; see {self.log_path}")
 
     def __exit__(self, *exc: Any) -> None:
         proc = self.proc
@@ -341,7 +344,7 @@ class Server:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=10)
+                proc.wait(timeout=self.stop_timeout)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)

@@ -1,7 +1,7 @@
 """Where a request's time goes: the approval workload driven in-process through the Flask test
 client (no sockets, one thread), timed per chunk of instances and optionally profiled.
 
-    python bench/profile_service.py [--n 300] [--chunk 100] [--profile cprofile|pyinstrument] [--only submit]
+    python bench/profile_service.py [--n 300] [--chunk 100] [--profile cprofile|pyinstrument] [--only submit] [--gc default]
 
 Prints instances/s per chunk (does the cost grow with the number of rows?), the per-request
 mean, and with --profile the top of the profile of the requests (all three, or one kind).
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import os
 import pstats
@@ -135,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="profile only this request kind")
     ap.add_argument("--top", type=int, default=40)
     ap.add_argument("--show-all", action="store_true", help="pyinstrument: do not hide library frames")
+    ap.add_argument("--gc", default="50000,20,20",
+                    help="GC thresholds, as service/gunicorn_conf.py sets them in a web worker ('default': Python's)")
     ap.add_argument("--cache-ttl", type=float, default=None, help="CACHE_TTL_SECONDS for the app")
     ap.add_argument("--phases", action="store_true",
                     help="time the service's main steps (inclusive wall ms per request) and the SQL statements")
@@ -152,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         extra["SQLALCHEMY_ENGINE_OPTIONS"] = json.loads(args.engine_options)
     phases = Phases() if args.phases else None
     app = common.make_app(url, **extra)
+    if args.gc != "default":
+        gc.set_threshold(*(int(part) for part in args.gc.split(",")))
     if phases:
         phases.install(app)
     client = app.test_client()

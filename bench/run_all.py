@@ -20,7 +20,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = {
-    "http_throughput": (["--n", "300", "--clients", "4", "--workers", "2"], ["--n", "60", "--baseline-n", "60"], 200),
+    "http_throughput": (["--n", "600", "--rounds", "6", "--clients", "4", "--workers", "2"],
+                        ["--n", "60", "--rounds", "2", "--baseline-n", "60", "--round-baseline-n", "30"], 300),
+    "instructions": (["--small", "10", "--large", "40"], ["--small", "1", "--large", "2", "--no-http"], 2400),
     "inbox_query": (["--sizes", "1000,100000", "--reps", "200"], ["--sizes", "1000,10000", "--reps", "50"], 200),
     "inbox_page": (["--open", "5000", "--others", "20000", "--reps", "100"],
                    ["--open", "1000", "--others", "2000", "--reps", "20"], 200),

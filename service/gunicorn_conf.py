@@ -8,6 +8,7 @@ Environment (defaults in brackets):
   GUNICORN_GRACEFUL_TIMEOUT [30] seconds a worker gets to finish its requests on restart
   GUNICORN_KEEPALIVE [5]         seconds to keep an idle connection from the proxy
   GUNICORN_MAX_REQUESTS [2000]   recycle a worker after this many requests (with jitter); 0: never
+  GC_THRESHOLD [50000,20,20]     the garbage collector's thresholds in each worker (service/ops/gc_thresholds.py)
   PROMETHEUS_MULTIPROC_DIR       where the worker processes keep their metric values; a fresh
                                  temporary directory when unset. Its *.db files are cleared when gunicorn
                                  starts; timer workers on the same host may share it (start them after
@@ -62,13 +63,7 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def post_worker_init(worker: Any) -> None:
-    """A step allocates tens of thousands of short-lived container objects (the case's task tree as it
-    is read, run and written) and leaves almost no cyclic garbage (about 270 objects per case). With
-    Python's default thresholds (700, 10, 10) the collector ran 617 times per 935 requests, 3 of them
-    full walks of the heap, about 0.3 ms per request; with (50000, 20, 20) 8 times, 0.14 ms
-    (bench/README.md). GC_THRESHOLD="a,b,c" overrides it; GC_THRESHOLD=default keeps Python's."""
-    import gc
+    """The app is loaded: set the garbage collector's thresholds for a web worker (GC_THRESHOLD)."""
+    from service.ops.gc_thresholds import apply_gc_thresholds
 
-    wanted = os.environ.get("GC_THRESHOLD", "50000,20,20")
-    if wanted != "default":
-        gc.set_threshold(*(int(part) for part in wanted.split(",")))
+    apply_gc_thresholds()

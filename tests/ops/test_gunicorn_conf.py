@@ -41,3 +41,13 @@ def test_worker_init_raises_the_gc_thresholds_unless_told_not_to(monkeypatch: py
     gc.set_threshold(700, 10, 10)
     _conf(monkeypatch, GC_THRESHOLD="default").post_worker_init(None)
     assert gc.get_threshold() == (700, 10, 10)
+
+
+def test_a_malformed_threshold_is_refused_with_its_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.ops.gc_thresholds import apply_gc_thresholds
+
+    before = gc.get_threshold()
+    for bad in ("1000,5", "a,b,c", "0,10,10"):
+        with pytest.raises(ValueError, match="GC_THRESHOLD"):
+            apply_gc_thresholds(bad)
+        assert gc.get_threshold() == before
