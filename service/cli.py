@@ -89,11 +89,8 @@ def worker_command(interval: float, once: bool) -> None:
     """Fire due timers until stopped (SIGINT/SIGTERM finish the current instance, then exit)."""
     from sqlalchemy.exc import OperationalError
 
-    from service.ops.gc_thresholds import apply_gc_thresholds
     from service.ops.jobs import hold_claims_with_lease
     from service.timers.operations import run_due
-
-    apply_gc_thresholds()  # a long-running process stepping cases, like a web worker
 
     stopping = False
 
