@@ -16,7 +16,7 @@ from service.auth.actor import Actor
 from service.engine import Case, MessageNotAccepted, ScriptFailure, TaskNotReady
 from service.errors import ApiError, forbidden, not_found
 from service.extensions import db
-from service.modeler.models import ProcessModel, ProcessVersion
+from service.modeler.models import ProcessModel
 from service.modeler.operations import VersionRef, current_version
 from service.notifications.operations import notify_task_offered
 from service.ops.metrics import task_completed as task_completed_metric
@@ -86,14 +86,12 @@ def _check_data_keys(data: dict[str, Any], key: str) -> None:
 
 
 def start_instance(actor: Actor | None, key: str, subject_id: str, data: dict[str, Any] | None = None,
-                   *, extra: dict[str, Any] | None = None, version: ProcessVersion | VersionRef | None = None,
+                   *, extra: dict[str, Any] | None = None, version: VersionRef | None = None,
                    policies: dict[str, Any] | None = None, campaign_id: int | None = None,
                    subject: Subject | None = None) -> Instance:
     """Start a case of the latest version of `key` about `subject_id`. `actor` None: the system
     (a timer, a campaign or another case's effect) starts it. A caller starting many cases in one
     transaction (a campaign) passes the `version`, `policies` and `subject`s it read in bulk."""
-    if isinstance(version, ProcessVersion):
-        version = VersionRef.of(version)
     version = version or current_version(key)
     if version is None:
         raise ApiError(404, "not_found", f"流程 {key} 未部署 / process {key} is not deployed")

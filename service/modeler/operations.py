@@ -225,31 +225,18 @@ class VersionRef:
     name: str
     subject_kind: str
 
-    @classmethod
-    def of(cls, version: ProcessVersion) -> VersionRef:
-        model = version.model
-        return cls(version.id, version.number, model.key, model.name, model.subject_kind)
-
 
 def current_version(key: str) -> VersionRef | None:
-    """The latest version of `key`: the model's row is read every time (a deploy shows at once in every
-    process); the version's id for (model, number) is cached, as versions never change."""
-    row = db.session.execute(_CURRENT_MODEL, {"key": key}).first()
-    if row is None or not row.latest_version:
-        return None
-    ids: dict[tuple[int, int], int] = current_app.extensions.setdefault("version_ids", {})
-    version_id = ids.get((row.id, row.latest_version))
-    if version_id is None:
-        version_id = db.session.scalar(select(ProcessVersion.id).where(
-            ProcessVersion.model_id == row.id, ProcessVersion.number == row.latest_version))
-        if version_id is None:
-            return None
-        ids[(row.id, row.latest_version)] = version_id
-    return VersionRef(version_id, row.latest_version, key, row.name, row.subject_kind)
+    """The latest version of `key`, read as one small row every time: a deploy shows at once in every process."""
+    row = db.session.execute(_CURRENT_VERSION, {"key": key}).first()
+    return VersionRef(row.id, row.number, key, row.name, row.subject_kind) if row is not None else None
 
 
-_CURRENT_MODEL = select(ProcessModel.id, ProcessModel.latest_version, ProcessModel.name, ProcessModel.subject_kind
-                        ).where(ProcessModel.key == bindparam("key"))
+_CURRENT_VERSION = (
+    select(ProcessVersion.id, ProcessVersion.number, ProcessModel.name, ProcessModel.subject_kind)
+    .join(ProcessVersion, (ProcessVersion.model_id == ProcessModel.id)
+          & (ProcessVersion.number == ProcessModel.latest_version))
+    .where(ProcessModel.key == bindparam("key")))
 
 
 # -- dry run ------------------------------------------------------------------------------------------
