@@ -276,6 +276,7 @@ class Server:
         self.log_path = log_path or f"/tmp/bench-server-{os.getpid()}-{self.port}.log"
         self.extra_env = extra_env or {}
         self.keep_log = False
+        self._metrics_dir = ""  # made in __enter__: the workers' shared metric files
         self.prefix = list(prefix)  # e.g. valgrind and its options (bench/instructions.py)
         self.start_timeout, self.stop_timeout = start_timeout, stop_timeout
         self.proc: subprocess.Popen[bytes] | None = None
@@ -305,7 +306,7 @@ class Server:
             "FORMS_DIR": str(FORMS_DIR), "PASSWORD_HASH_METHOD": HASH_METHOD, "PYTHONUNBUFFERED": "1",
         })
         env["GUNICORN_THREADS"] = str(self.threads)  # 1: the sync worker (service/gunicorn_conf.py)
-        self._metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")  # the workers' shared metric files
+        self._metrics_dir = tempfile.mkdtemp(prefix="bench-metrics-")
         env["PROMETHEUS_MULTIPROC_DIR"] = self._metrics_dir
         env.update(self.extra_env)
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
@@ -350,7 +351,8 @@ class Server:
                     os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=10)
         self.proc = None
-        shutil.rmtree(getattr(self, "_metrics_dir", ""), ignore_errors=True)
+        if self._metrics_dir:
+            shutil.rmtree(self._metrics_dir, ignore_errors=True)
         with contextlib.suppress(Exception):
             self._log.close()
         if exc and exc[0] is None and not self.keep_log:

@@ -48,21 +48,19 @@ def load_spec_of(version_id: int, key: str) -> LoadedSpec:
     return engine().load(version_id, read, script_functions(key))
 
 
+def _of_version(column: Any, version_id: int) -> Any:
+    """A column of a version, cached by version id per app (versions never change after insert)."""
+    cache: dict[int, Any] = current_app.extensions.setdefault(f"version_{column.key}", {})
+    if version_id not in cache:
+        cache[version_id] = db.session.scalar(select(column).where(ProcessVersion.id == version_id))
+    return cache[version_id]
+
+
 def version_forms(version_id: int) -> dict[str, Any]:
-    """A version's form snapshot; versions are immutable, so it is cached by id (per app)."""
-    cache: dict[int, dict[str, Any]] = current_app.extensions.setdefault("forms_cache", {})
-    forms = cache.get(version_id)
-    if forms is None:
-        forms = cache[version_id] = dict(
-            db.session.scalar(select(ProcessVersion.forms).where(ProcessVersion.id == version_id)) or {})
-    return forms
+    """A version's form snapshot."""
+    return _of_version(ProcessVersion.forms, version_id) or {}
 
 
 def version_number(version_id: int) -> int:
-    """A version's number (immutable, so cached by id per app): a case's answer needs no version row."""
-    cache: dict[int, int] = current_app.extensions.setdefault("version_numbers", {})
-    number = cache.get(version_id)
-    if number is None:
-        number = cache[version_id] = db.session.scalar(
-            select(ProcessVersion.number).where(ProcessVersion.id == version_id))
-    return number
+    """A version's number: a case's answer needs no version row."""
+    return _of_version(ProcessVersion.number, version_id)

@@ -100,7 +100,8 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
     if found is None or found.subject_kind != "org_unit":
         raise ApiError(422, "validation_failed", details=[
             {"field": "process", "message": f"流程 {process} 不能按组织批量发起 / {process} is not an org-unit process"}])
-    if current_version(process) is None:
+    version = current_version(process)
+    if version is None:
         raise ApiError(404, "not_found", f"流程 {process} 未部署 / process {process} is not deployed")
     now = clock.now()
     today = now.date()
@@ -150,7 +151,6 @@ def launch_campaign(actor: Actor, process: str, year: int, deadline: date,
     db.session.add(campaign)
     db.session.flush()
     instances = []
-    version = current_version(process)
     subjects = unit_subjects(eligible)
     for unit in eligible:
         extra: dict[str, Any] = {"year": year, "deadline": deadline.isoformat(), "campaign_id": campaign.id}

@@ -221,7 +221,6 @@ class VersionRef:
 
     id: int
     number: int
-    key: str
     name: str
     subject_kind: str
 
@@ -229,7 +228,7 @@ class VersionRef:
 def current_version(key: str) -> VersionRef | None:
     """The latest version of `key`, read as one small row every time: a deploy shows at once in every process."""
     row = db.session.execute(_CURRENT_VERSION, {"key": key}).first()
-    return VersionRef(row.id, row.number, key, row.name, row.subject_kind) if row is not None else None
+    return VersionRef(row.id, row.number, row.name, row.subject_kind) if row is not None else None
 
 
 _CURRENT_VERSION = (
